@@ -19,6 +19,8 @@ class FetchSettings(BaseModel):
     total_timeout: float = Field(default=60.0, gt=0, description="Seconds for a whole response.")
     max_redirects: int = Field(default=5, ge=0)
     per_host_concurrency: int = Field(default=2, ge=1)
-    per_host_delay: float = Field(default=1.0, ge=0, description="Seconds between requests to one host.")
+    per_host_delay: float = Field(
+        default=1.0, ge=0, description="Seconds between requests to one host."
+    )
     concurrency: int = Field(default=16, ge=1, description="Requests in flight over all hosts.")
     user_agent: str = "reupload-monitor/0.1 (+https://github.com/reupload-monitor)"

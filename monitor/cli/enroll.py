@@ -1,0 +1,197 @@
+"""`monitor enroll` and `monitor hash`: fingerprints from image files, in memory only.
+
+The image bytes are read into memory, fingerprinted and dropped. Nothing of them is written,
+cached or logged; only the fingerprints (and the file's SHA-256) go on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from monitor.cli.context import CommandContext
+from monitor.cli.output import print_json_line, stderr, stdout
+from monitor.errors import ImageError, InputError
+from monitor.fetch.settings import FetchSettings
+from monitor.fingerprint import FingerprintItem, fingerprint_enrolled
+from monitor.fingerprint.hashfile import dump_fingerprint_file, load_fingerprint_file
+from monitor.store.clients import enroll_item, get_client
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".bmp", ".tif", ".tiff", ".avif"})
+PROGRESS_THRESHOLD = 10
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    enroll = commands.add_parser(
+        "enroll", help="fingerprint a client's images (stores fingerprints only)"
+    )
+    enroll.add_argument("--client", required=True, metavar="ID")
+    group = enroll.add_mutually_exclusive_group(required=True)
+    group.add_argument("paths", nargs="*", default=[], metavar="PATH", help="image files or folders")
+    group.add_argument("--hashes", type=Path, metavar="FILE",
+                       help="import a fingerprint file from `monitor hash` or a PDQ list")
+    enroll.set_defaults(handler=run_enroll)
+
+    hash_ = commands.add_parser(
+        "hash", help="compute fingerprints without config or database (for the victim's own device)"
+    )
+    hash_.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    hash_.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
+    hash_.add_argument("--with-names", action="store_true",
+                       help="keep file names as labels (off by default: names can say too much)")
+    hash_.set_defaults(handler=run_hash, needs_config=False)
+
+
+@dataclass(frozen=True)
+class Fingerprinted:
+    path: Path
+    item: FingerprintItem | None
+    error: str | None
+
+
+def expand_paths(paths: Sequence[str]) -> list[Path]:
+    """Files as given, folders walked for image files, in a stable order."""
+    found: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            found.extend(sorted(
+                candidate for candidate in path.rglob("*")
+                if candidate.is_file() and candidate.suffix.lower() in IMAGE_SUFFIXES
+                and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
+            ))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return found
+
+
+def fingerprint_files(
+    paths: Sequence[Path], *, max_pixels: int, with_names: bool
+) -> Iterator[Fingerprinted]:
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            yield Fingerprinted(path=path, item=None, error=f"cannot read: {error.strerror}")
+            continue
+        try:
+            hashes = fingerprint_enrolled(data, max_pixels=max_pixels)
+        except ImageError as error:
+            yield Fingerprinted(path=path, item=None, error=str(error))
+            continue
+        finally:
+            sha256 = hashlib.sha256(data).hexdigest()
+            del data
+        yield Fingerprinted(
+            path=path,
+            item=FingerprintItem(label=path.name if with_names else None, sha256=sha256, hashes=hashes),
+            error=None,
+        )
+
+
+def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
+    db = context.database()
+    client = get_client(db, args.client)
+    if args.hashes is not None:
+        return _import_hashes(args.hashes, client_id=client.id, context=context)
+    paths = expand_paths(args.paths)
+    if not paths:
+        raise InputError("no image files found in the given paths")
+    failures = 0
+    enrolled = 0
+    with _progress(len(paths), quiet=context.json) as advance:
+        for result in fingerprint_files(
+            paths, max_pixels=context.settings().fetch.max_pixels, with_names=False
+        ):
+            advance()
+            if result.item is None:
+                failures += 1
+                _report(context, {"path": str(result.path), "error": result.error})
+                continue
+            stored = enroll_item(
+                db, client_id=client.id, hashes=result.item.hashes,
+                sha256=result.item.sha256, origin="image",
+            )
+            enrolled += 1
+            _report(context, {"path": str(result.path), "item": stored.item_id,
+                              "hashes": stored.hashes, "already_enrolled": stored.already_enrolled})
+    if not context.json:
+        stdout.print(f"enrolled {enrolled} image(s) for client {client.id}; {failures} failed")
+    return 1 if failures else 0
+
+
+def _import_hashes(path: Path, *, client_id: str, context: CommandContext) -> int:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read the fingerprint file: {error}") from None
+    items = load_fingerprint_file(text)
+    db = context.database()
+    for number, item in enumerate(items, start=1):
+        stored = enroll_item(db, client_id=client_id, hashes=item.hashes, sha256=item.sha256,
+                             origin="import", label=item.label)
+        _report(context, {"path": f"{path}#{number}", "item": stored.item_id,
+                          "hashes": stored.hashes, "already_enrolled": stored.already_enrolled})
+    if not context.json:
+        stdout.print(f"imported {len(items)} item(s) for client {client_id} from {path}")
+    return 0
+
+
+def run_hash(args: argparse.Namespace, context: CommandContext) -> int:
+    paths = expand_paths(args.paths)
+    if not paths:
+        raise InputError("no image files found in the given paths")
+    items: list[FingerprintItem] = []
+    failures = 0
+    with _progress(len(paths), quiet=args.out is None) as advance:
+        for result in fingerprint_files(
+            paths, max_pixels=FetchSettings().max_pixels, with_names=args.with_names
+        ):
+            advance()
+            if result.item is None:
+                failures += 1
+                stderr.print(f"{result.path}: {result.error}", markup=False)
+            else:
+                items.append(result.item)
+    text = dump_fingerprint_file(items)
+    if args.out is None:
+        print(text)
+    else:
+        _write_private(args.out, text)
+        stderr.print(f"wrote fingerprints of {len(items)} image(s) to {args.out}; {failures} failed",
+                     markup=False)
+    return 1 if failures else 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _report(context: CommandContext, entry: dict[str, object]) -> None:
+    if context.json:
+        print_json_line(entry)
+    elif "error" in entry:
+        stderr.print(f"{entry['path']}: {entry['error']}", markup=False)
+
+
+@contextmanager
+def _progress(total: int, *, quiet: bool) -> Iterator[Callable[[], None]]:
+    """A progress bar on a terminal for large folders; a no-op otherwise."""
+    if quiet or total < PROGRESS_THRESHOLD or not stderr.is_terminal:
+        yield lambda: None
+        return
+    columns = (TextColumn("fingerprinting"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task("fingerprinting", total=total)
+        yield lambda: bar.advance(task)

@@ -1,0 +1,86 @@
+"""`monitor sightings` and `monitor notify-test`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.table import Table
+
+from monitor.alerts.apprise_notifier import AppriseNotifier
+from monitor.alerts.render import render_test_message
+from monitor.cli.context import CommandContext
+from monitor.cli.output import iso, print_json, stdout
+from monitor.errors import NotifyError
+from monitor.store.clients import get_client
+from monitor.store.records import Sighting
+from monitor.store.sightings import list_sightings
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sightings = commands.add_parser("sightings", help="list sightings (the evidence)")
+    sightings.add_argument("--client", metavar="ID", help="only this client's")
+    sightings.set_defaults(handler=run_sightings)
+    test = commands.add_parser("notify-test", help="send a harmless test alert to a client")
+    test.add_argument("--client", required=True, metavar="ID")
+    test.set_defaults(handler=run_notify_test)
+
+
+def sighting_json(sighting: Sighting) -> dict[str, Any]:
+    return {
+        "id": sighting.id,
+        "client": sighting.client_id,
+        "item": sighting.item_id,
+        "image_url": sighting.image_url,
+        "page_url": sighting.page_url,
+        "final_url": sighting.final_url,
+        "source": sighting.source,
+        "first_seen": iso(sighting.first_seen),
+        "last_seen": iso(sighting.last_seen),
+        "times_seen": sighting.times_seen,
+        "distance": sighting.distance,
+        "algorithm": sighting.algorithm,
+        "sha256": sighting.sha256,
+        "http_status": sighting.http_status,
+        "headers": sighting.headers,
+        "status": sighting.status,
+        "takedown_url": sighting.takedown_url,
+    }
+
+
+def run_sightings(args: argparse.Namespace, context: CommandContext) -> int:
+    db = context.database()
+    if args.client is not None:
+        get_client(db, args.client)
+    sightings = list_sightings(db, client_id=args.client)
+    if context.json:
+        print_json([sighting_json(sighting) for sighting in sightings])
+        return 0
+    table = Table("id", "client", "item", "first seen (UTC)", "seen", "page", "match", "status")
+    for sighting in sightings:
+        table.add_row(
+            str(sighting.id), sighting.client_id, str(sighting.item_id),
+            iso(sighting.first_seen), str(sighting.times_seen), sighting.page_url,
+            f"{sighting.algorithm} {sighting.distance}", sighting.status,
+        )
+    stdout.print(table)
+    stdout.print(f"{len(sightings)} sighting(s); details and takedown links with --json")
+    return 0
+
+
+def run_notify_test(args: argparse.Namespace, context: CommandContext) -> int:
+    client = get_client(context.database(), args.client)
+    urls = list(dict.fromkeys([*client.notify_urls, *context.settings().notify_urls_for(client.id)]))
+    if not urls:
+        raise NotifyError(
+            f"client {client.id} has no notification URL; add one with [[clients]] notify in "
+            f"{context.config_path} or `monitor client add {client.id} --notify URL`"
+        )
+    results = AppriseNotifier().send(urls=urls, message=render_test_message(case_label=client.id))
+    if context.json:
+        print_json([{"target": r.target, "ok": r.ok, "error": r.error} for r in results])
+    else:
+        for result in results:
+            verdict = "[green]delivered[/]" if result.ok else f"[red]failed[/]: {result.error}"
+            stdout.print(f"{result.target}: {verdict}", markup=True)
+    return 0 if all(result.ok for result in results) else 1

@@ -1,0 +1,209 @@
+"""The TOML config file, read and validated once at start.
+
+Each component defines the model of its own section; this module puts them together, expands
+`${VAR}` references from the environment (for secrets) and turns every validation problem into
+one `ConfigError` that names the key and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.alerts.takedown import TakedownRoute
+from monitor.durations import Duration
+from monitor.errors import ConfigError
+from monitor.fetch.settings import FetchSettings
+from monitor.fingerprint.matching import MatchSettings
+from monitor.sources import SourceConfig
+
+DEFAULT_CONFIG_NAME = "monitor.toml"
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class StorageSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str = Field(
+        default="sqlite:///monitor.db",
+        description="sqlite:///relative/or/absolute.db (relative to the config file) "
+        "or postgresql+psycopg://user@host/db",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql")):
+            raise ValueError(
+                f'"{value}" is not a supported database URL; use "sqlite:///monitor.db" '
+                'or "postgresql+psycopg://user:password@host/dbname"'
+            )
+        return value
+
+
+class ClientSettings(BaseModel):
+    """Per-client settings kept in the config rather than the database (e.g. secret notify URLs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=CLIENT_ID_PATTERN)
+    notify: list[str] = Field(default_factory=list, description="Apprise URLs; ${VAR} expands")
+
+
+class AlertSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    retry_first: Duration = Field(default=timedelta(minutes=1), description="Wait before the first retry.")
+    retry_max: Duration = Field(default=timedelta(hours=1), description="Longest wait between retries.")
+    takedown: list[TakedownRoute] = Field(
+        default_factory=list, description="Extra or overriding takedown routes per domain."
+    )
+
+
+class ScanSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    workers: int = Field(default=8, ge=1, le=256, description="Candidates processed at once.")
+    max_pages: int = Field(default=500, ge=1, description="Pages fetched per source per sweep.")
+    max_images_per_page: int = Field(default=200, ge=1)
+    jitter: Duration = Field(
+        default=timedelta(seconds=60), description="Random delay added to each scheduled sweep."
+    )
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    matching: MatchSettings = Field(default_factory=MatchSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    scan: ScanSettings = Field(default_factory=ScanSettings)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    clients: list[ClientSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for label, names in (
+            ("sources", [source.name for source in self.sources]),
+            ("clients", [client.id for client in self.clients]),
+        ):
+            seen: set[str] = set()
+            for index, name in enumerate(names):
+                if name in seen:
+                    raise ValueError(f"{label}[{index}]: {name!r} appears twice; names must be unique")
+                seen.add(name)
+        return self
+
+    def source_named(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(source.name for source in self.sources) or "none configured"
+        raise ConfigError(f"no source named {name!r} in the config (sources: {known})")
+
+    def notify_urls_for(self, client_id: str) -> list[str]:
+        for client in self.clients:
+            if client.id == client_id:
+                return list(client.notify)
+        return []
+
+
+def default_config_path(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG_NAME)
+
+
+def load_settings(path: Path, *, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, expand and validate the config file at `path`."""
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no config file at {path}; create one with `monitor init --config {path}` "
+            "or point to yours with --config FILE or $MONITOR_CONFIG"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    expanded = _expand_env(raw, environ=environ, where="")
+    try:
+        settings = Settings.model_validate(expanded)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {describe_validation_error(error)}") from None
+    return _resolve_sqlite_path(settings, base=path.parent)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem: `sources[2].every: "5 mins" is not a duration; use e.g. ...`."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        location = _format_location(problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key; check the spelling against configs/example.toml"
+        elif problem["type"] == "missing":
+            message = "missing; this key is required"
+        elif "input" in problem and problem["type"] not in {"value_error", "assertion_error"}:
+            message = f"{problem['input']!r}: {message}"
+        lines.append(f"{location}: {message}" if location else message)
+    return "\n".join(lines)
+
+
+def _format_location(location: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in {"pages", "feed"} and text.endswith("]"):
+            continue  # the discriminator's own tag adds nothing for the user
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _expand_env(value: Any, *, environ: Mapping[str, str], where: str) -> Any:
+    if isinstance(value, str):
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise ConfigError(
+                    f"{where or 'config'}: environment variable {name} is not set; "
+                    f"export {name}=... before starting the monitor"
+                )
+            return environ[name]
+
+        return _ENV_REFERENCE.sub(substitute, value)
+    if isinstance(value, dict):
+        return {
+            key: _expand_env(item, environ=environ, where=f"{where}.{key}" if where else key)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _expand_env(item, environ=environ, where=f"{where}[{index}]")
+            for index, item in enumerate(value)
+        ]
+    return value
+
+
+def _resolve_sqlite_path(settings: Settings, *, base: Path) -> Settings:
+    url = settings.storage.url
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return settings
+    database = Path(url.removeprefix("sqlite:///"))
+    if not database.is_absolute():
+        database = (base / database).resolve()
+    storage = settings.storage.model_copy(update={"url": f"sqlite:///{database}"})
+    return settings.model_copy(update={"storage": storage})

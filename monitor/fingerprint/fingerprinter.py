@@ -1,0 +1,102 @@
+"""Image -> perceptual hashes: PDQ (256 bits), pHash and dHash (64 bits each).
+
+Enrolment is done once per image, so it pays for all eight orientations (rotations and mirrors);
+a candidate, of which there are many, is hashed once, as it is. Matching the candidate against
+every enrolled orientation then finds rotated and mirrored re-uploads.
+
+Borders: an image with near-constant bars at its edges is hashed twice, as it is and with the
+bars cut off (variants named "trimmed..."). Re-uploads that add a border or letterboxing match
+through the trimmed hashes; re-uploads that change colours or brightness, which can move the
+point where trimming stops, still match through the untrimmed ones.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import imagehash
+import numpy as np
+import pdqhash
+from PIL import Image
+
+from monitor.fingerprint.decode import decode_image, trim_borders
+from monitor.fingerprint.hashes import ORIENTATIONS, Hash
+
+# Hashing works on the image scaled to fit in this square: PDQ reduces to 64x64 and pHash to
+# 32x32 anyway, and at this size PDQ stays within a few bits of the reference implementation's
+# hashes of the full-size file (see tests/fingerprint/test_reference_vectors.py).
+HASHING_SIDE: Final = 512
+
+# Below this PDQ quality (0-100; ThreatExchange's own cut-off) the image is too flat for its PDQ
+# to mean anything: a candidate's PDQ is then left out, so it cannot match through PDQ.
+MIN_PDQ_QUALITY: Final = 50
+
+_TRANSPOSE = Image.Transpose
+# PDQ and pHash are computed on really transposed pixels: pdqhash.compute_dihedral derives the
+# other orientations from the DCT of one, and that is 30-90 bits off for fine textures.
+_ORIENTATION_STEPS: Final[dict[str, tuple[Image.Transpose, ...]]] = {
+    "original": (),
+    "rot90": (_TRANSPOSE.ROTATE_90,),
+    "rot180": (_TRANSPOSE.ROTATE_180,),
+    "rot270": (_TRANSPOSE.ROTATE_270,),
+    "flip": (_TRANSPOSE.FLIP_LEFT_RIGHT,),
+    "flip-rot90": (_TRANSPOSE.FLIP_LEFT_RIGHT, _TRANSPOSE.ROTATE_90),
+    "flip-rot180": (_TRANSPOSE.FLIP_LEFT_RIGHT, _TRANSPOSE.ROTATE_180),
+    "flip-rot270": (_TRANSPOSE.FLIP_LEFT_RIGHT, _TRANSPOSE.ROTATE_270),
+}
+
+
+def fingerprint_enrolled(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
+    """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations."""
+    return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=True)
+
+
+def fingerprint_candidate(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
+    """The hashes of an image found on the web, in its own orientation only."""
+    return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=False)
+
+
+def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]:
+    """Hash a decoded image: PDQ, pHash and dHash, as it is and, if it has borders, trimmed.
+
+    `variants=True` (enrolment) hashes all 8 orientations and keeps PDQ whatever its quality.
+    `variants=False` (candidates) hashes only the image's own orientation and leaves out a PDQ
+    whose quality is below `MIN_PDQ_QUALITY`: a flat picture's PDQ is noise and would match
+    other flat pictures.
+    """
+    rgb = image.convert("RGB")
+    # Trim before scaling: at full size the edge between a border and the picture is sharper.
+    trimmed = trim_borders(rgb)
+    versions = [("", _scaled_for_hashing(rgb))]
+    if trimmed is not rgb:
+        versions.append(("trimmed-", _scaled_for_hashing(trimmed)))
+    orientations = ORIENTATIONS if variants else ("original",)
+    hashes: list[Hash] = []
+    for prefix, version in versions:
+        for orientation in orientations:
+            oriented = version
+            for step in _ORIENTATION_STEPS[orientation]:
+                oriented = oriented.transpose(step)
+            hashes.extend(
+                _hash_one(oriented, variant=prefix + orientation, keep_flat_pdq=variants)
+            )
+    return tuple(hashes)
+
+
+def _hash_one(image: Image.Image, *, variant: str, keep_flat_pdq: bool) -> list[Hash]:
+    bits, quality = pdqhash.compute(np.asarray(image))
+    hashes = []
+    if keep_flat_pdq or quality >= MIN_PDQ_QUALITY:
+        hashes.append(Hash("pdq", np.packbits(bits.astype(np.uint8)).tobytes().hex(), variant))
+    grey = image.convert("L")
+    hashes.append(Hash("phash", str(imagehash.phash(grey)), variant))
+    hashes.append(Hash("dhash", str(imagehash.dhash(grey)), variant))
+    return hashes
+
+
+def _scaled_for_hashing(image: Image.Image) -> Image.Image:
+    if max(image.size) <= HASHING_SIDE:
+        return image
+    scaled = image.copy()
+    scaled.thumbnail((HASHING_SIDE, HASHING_SIDE), Image.Resampling.LANCZOS)
+    return scaled

@@ -1,0 +1,68 @@
+"""The hash value type and the distance between two hashes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+# Hex characters of each algorithm's hash: PDQ is 256 bits, pHash and dHash 64 bits.
+HEX_LENGTHS: Final = {"pdq": 64, "phash": 16, "dhash": 16}
+ALGORITHMS: Final = tuple(HEX_LENGTHS)
+
+# The eight orientations of the enrolled image (the dihedral group). Rotations are
+# counter-clockwise; "flip" is a left-right mirror, and "flip-rotN" is that mirror rotated by N.
+ORIENTATIONS: Final = (
+    "original",
+    "rot90",
+    "rot180",
+    "rot270",
+    "flip",
+    "flip-rot90",
+    "flip-rot180",
+    "flip-rot270",
+)
+# What a hash was computed from: an orientation of the image as it is, or of the image with its
+# flat borders (frames, letterbox bars) cut off ("trimmed-original", "trimmed-rot90", ...).
+VARIANTS: Final = ORIENTATIONS + tuple(f"trimmed-{name}" for name in ORIENTATIONS)
+
+_HEX_DIGITS: Final = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class Hash:
+    """One perceptual hash of one orientation of an image, as lowercase hex.
+
+    PDQ hex is `np.packbits(bits).hex()` of `pdqhash.compute`'s 256 bits, the order that
+    ThreatExchange and other PDQ hash-sharing tools use.
+    """
+
+    algorithm: str
+    hex: str
+    variant: str = "original"
+
+    def __post_init__(self) -> None:
+        expected = HEX_LENGTHS.get(self.algorithm)
+        if expected is None:
+            raise ValueError(
+                f"unknown hash algorithm {self.algorithm!r}; use one of {', '.join(ALGORITHMS)}"
+            )
+        if len(self.hex) != expected:
+            raise ValueError(
+                f"a {self.algorithm} hash is {expected} hex characters, "
+                f"got {len(self.hex)}: {self.hex[:80]!r}"
+            )
+        if not _HEX_DIGITS.issuperset(self.hex):
+            raise ValueError(
+                f"a {self.algorithm} hash must be lowercase hex (0-9, a-f), got {self.hex[:80]!r}"
+            )
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown variant {self.variant!r}; use one of {', '.join(VARIANTS)}")
+
+
+def hamming(a_hex: str, b_hex: str) -> int:
+    """Number of differing bits between two hex hashes of the same length."""
+    if len(a_hex) != len(b_hex):
+        raise ValueError(
+            f"cannot compare hashes of different lengths ({len(a_hex)} and {len(b_hex)} hex)"
+        )
+    return (int(a_hex, 16) ^ int(b_hex, 16)).bit_count()

@@ -1,0 +1,103 @@
+"""The daemon: each source on its own interval, the outbox delivered after every sweep and on a
+short interval for retries, and a clean stop on SIGTERM/SIGINT.
+
+On stop, sweeps in progress are cancelled (everything they recorded is already committed), but a
+delivery in progress is allowed to finish, so an alert being sent is also marked as sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.service import Monitor
+
+log = logging.getLogger(__name__)
+OUTBOX_INTERVAL = timedelta(seconds=30)
+DELIVERY_GRACE = timedelta(seconds=60)
+
+
+class Daemon:
+    def __init__(self, monitor: Monitor) -> None:
+        self._monitor = monitor
+        self._stop = asyncio.Event()
+        self._deliver_now = asyncio.Event()
+        self._sweeps: set[asyncio.Task[None]] = set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Run until `stop()` or a signal. Never two sweeps of one source at once."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+        scheduler = self._schedule()
+        delivery = asyncio.create_task(self._delivery_loop())
+        scheduler.start()
+        log.info("monitor running with %d source(s); stop with SIGTERM or Ctrl-C",
+                 len(self._monitor.sources))
+        try:
+            await self._stop.wait()
+        finally:
+            log.info("stopping: sweeps in progress are cancelled, their records are kept")
+            scheduler.shutdown(wait=False)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            for task in list(self._sweeps):
+                task.cancel()
+            await asyncio.gather(*self._sweeps, return_exceptions=True)
+            self._deliver_now.set()
+            try:
+                await asyncio.wait_for(delivery, DELIVERY_GRACE.total_seconds())
+            except TimeoutError:
+                log.warning("alert delivery did not finish in %s; it resumes at next start",
+                            DELIVERY_GRACE)
+
+    def _schedule(self) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        now = datetime.now(UTC)
+        jitter = int(self._monitor.settings.scan.jitter.total_seconds())
+        for config in self._monitor.settings.sources:
+            scheduler.add_job(
+                self._sweep,
+                "interval",
+                args=[config.name],
+                seconds=config.every.total_seconds(),
+                jitter=jitter or None,
+                id=f"sweep:{config.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=now,
+            )
+        return scheduler
+
+    async def _sweep(self, source_name: str) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sweeps.add(task)
+        try:
+            await self._monitor.sweep(source_name)
+        except Exception:
+            log.exception("sweep of %s failed; it runs again at its next interval", source_name)
+        finally:
+            self._sweeps.discard(task)
+            self._deliver_now.set()
+
+    async def _delivery_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._deliver_now.wait(), OUTBOX_INTERVAL.total_seconds())
+            self._deliver_now.clear()
+            try:
+                await self._monitor.delivery.deliver_due()
+            except Exception:
+                log.exception("alert delivery failed; retrying in %s", OUTBOX_INTERVAL)
+            if self._stop.is_set():
+                return

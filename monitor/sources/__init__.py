@@ -1,0 +1,45 @@
+"""Where the monitor looks: one module per kind of source, all following `Source`.
+
+To add a kind: write its config model (with a `kind` literal) and its source class in a new
+module, add the config to `SourceConfig` and the pair to `SOURCE_TYPES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from monitor.sources.base import Candidate, CandidateKind, Source
+from monitor.sources.feed import FeedSource, FeedSourceConfig
+from monitor.sources.pages import PagesSource, PagesSourceConfig
+
+SourceConfig = Annotated[PagesSourceConfig | FeedSourceConfig, Field(discriminator="kind")]
+"""One `[[sources]]` table of the config; `kind` picks the model."""
+
+SOURCE_TYPES: tuple[tuple[type[BaseModel], Callable[[Any], Source]], ...] = (
+    (PagesSourceConfig, PagesSource),
+    (FeedSourceConfig, FeedSource),
+)
+
+
+def build_source(config: SourceConfig) -> Source:
+    for config_type, source_type in SOURCE_TYPES:
+        if isinstance(config, config_type):
+            return source_type(config)
+    raise TypeError(f"no source type is registered for {type(config).__name__}")
+
+
+__all__ = [
+    "SOURCE_TYPES",
+    "Candidate",
+    "CandidateKind",
+    "FeedSource",
+    "FeedSourceConfig",
+    "PagesSource",
+    "PagesSourceConfig",
+    "Source",
+    "SourceConfig",
+    "build_source",
+]

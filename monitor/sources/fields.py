@@ -1,0 +1,45 @@
+"""Config field types every kind of source shares: its name and its URLs.
+
+URLs stay plain strings, exactly as written in the config (pydantic's HttpUrl would rewrite
+them), after a check that they are http(s) with a host.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator
+
+_SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+
+
+def check_source_name(value: str) -> str:
+    if not _SOURCE_NAME.fullmatch(value):
+        raise ValueError(
+            f"source name {value!r} is not allowed; use 1 to 63 lowercase letters, digits, "
+            '"_", "." or "-", starting with a letter or digit, e.g. "jane-alerts"'
+        )
+    return value
+
+
+def check_http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number 0-65535
+    except ValueError:
+        usable = False
+    if not usable or any(character.isspace() for character in value):
+        raise ValueError(
+            f"{value!r} is not an http(s) URL with a host; write the whole address, "
+            'e.g. "https://example.org/page"'
+        )
+    return value
+
+
+SourceName = Annotated[str, AfterValidator(check_source_name)]
+"""The stable ID of a source: stored with every sighting, so it must not change."""
+
+HttpUrlText = Annotated[str, AfterValidator(check_http_url)]

@@ -1,0 +1,54 @@
+"""A pages source: web pages to look at every sweep, following same-site links `depth` deep."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.durations import Duration
+from monitor.fetch.client import Fetcher
+from monitor.sources.base import Candidate
+from monitor.sources.fields import HttpUrlText, SourceName
+
+
+class PagesSourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["pages"]
+    name: SourceName
+    urls: list[HttpUrlText] = Field(min_length=1)
+    depth: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="How many same-site links deep to follow from each page; 0: the page only.",
+    )
+    every: Duration = timedelta(minutes=30)
+
+
+class PagesSource:
+    """Hands the configured pages to the pipeline, which fetches, extracts and follows links."""
+
+    def __init__(self, config: PagesSourceConfig) -> None:
+        self._config = config
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def kind(self) -> str:
+        return "pages"
+
+    @property
+    def config(self) -> PagesSourceConfig:
+        return self._config
+
+    async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
+        for url in dict.fromkeys(self._config.urls):
+            yield Candidate(
+                url=url, kind="page", source=self.name, page_url=url, depth=self._config.depth
+            )

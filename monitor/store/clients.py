@@ -1,0 +1,163 @@
+"""Clients and their enrolled items (fingerprints only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+
+from monitor.errors import MonitorError, UnknownClientError
+from monitor.fingerprint.hashes import Hash
+from monitor.fingerprint.matching import IndexEntry
+from monitor.store.database import Database
+from monitor.store.records import Client
+from monitor.store.tables import (
+    ClientRow,
+    ItemHashRow,
+    ItemRow,
+    OutboxRow,
+    SightingRow,
+)
+
+
+class ClientExistsError(MonitorError):
+    pass
+
+
+@dataclass(frozen=True)
+class EnrolledItem:
+    item_id: int
+    hashes: int
+    already_enrolled: bool
+
+
+def add_client(db: Database, *, client_id: str, notify_urls: Sequence[str] = ()) -> Client:
+    with db.session() as session:
+        if session.get(ClientRow, client_id) is not None:
+            raise ClientExistsError(
+                f"client {client_id!r} exists already; see it with `monitor client list`"
+            )
+        row = ClientRow(id=client_id, created_at=datetime.now(UTC), notify_urls=list(notify_urls))
+        session.add(row)
+    return _client(row)
+
+
+def get_client(db: Database, client_id: str) -> Client:
+    with db.session() as session:
+        row = session.get(ClientRow, client_id)
+        if row is None:
+            raise UnknownClientError(client_id)
+        return _client(row)
+
+
+def list_clients(db: Database) -> list[Client]:
+    with db.session() as session:
+        rows = session.exec(select(ClientRow).order_by(col(ClientRow.id))).all()
+        return [_client(row) for row in rows]
+
+
+def count_items(db: Database) -> dict[str, int]:
+    with db.session() as session:
+        rows = session.exec(
+            select(ItemRow.client_id, func.count()).group_by(col(ItemRow.client_id))
+        ).all()
+        return {client_id: count for client_id, count in rows}
+
+
+def remove_client(db: Database, client_id: str) -> dict[str, int]:
+    """Delete the client and everything of theirs. Returns how many rows of each kind went."""
+    with db.session() as session:
+        if session.get(ClientRow, client_id) is None:
+            raise UnknownClientError(client_id)
+        removed: dict[str, int] = {}
+        for label, table in (
+            ("alerts", OutboxRow),
+            ("sightings", SightingRow),
+            ("fingerprints", ItemHashRow),
+            ("items", ItemRow),
+        ):
+            result = session.execute(delete(table).where(col(table.client_id) == client_id))
+            removed[label] = int(getattr(result, "rowcount", 0))
+        session.execute(delete(ClientRow).where(col(ClientRow.id) == client_id))
+    return removed
+
+
+def enroll_item(
+    db: Database,
+    *,
+    client_id: str,
+    hashes: Sequence[Hash],
+    sha256: str | None,
+    origin: str,
+    label: str | None = None,
+) -> EnrolledItem:
+    """Store one item's fingerprints. The same bytes enrolled twice give back the first item."""
+    with db.session() as session:
+        if session.get(ClientRow, client_id) is None:
+            raise UnknownClientError(client_id)
+        if sha256 is not None:
+            existing = session.exec(
+                select(ItemRow).where(ItemRow.client_id == client_id, ItemRow.sha256 == sha256)
+            ).first()
+            if existing is not None and existing.id is not None:
+                count = session.exec(
+                    select(func.count()).where(col(ItemHashRow.item_id) == existing.id)
+                ).one()
+                return EnrolledItem(item_id=existing.id, hashes=count, already_enrolled=True)
+        item = ItemRow(
+            client_id=client_id,
+            created_at=datetime.now(UTC),
+            origin=origin,
+            sha256=sha256,
+            label=label,
+        )
+        session.add(item)
+        session.flush()
+        assert item.id is not None
+        session.add_all(
+            ItemHashRow(
+                item_id=item.id,
+                client_id=client_id,
+                algorithm=h.algorithm,
+                variant=h.variant,
+                hex=h.hex,
+            )
+            for h in hashes
+        )
+        return EnrolledItem(item_id=item.id, hashes=len(hashes), already_enrolled=False)
+
+
+def load_index_entries(db: Database) -> list[IndexEntry]:
+    """Every client's fingerprints, for the match index."""
+    with db.session() as session:
+        rows = session.exec(select(ItemHashRow)).all()
+        return [
+            IndexEntry(
+                client_id=row.client_id,
+                item_id=row.item_id,
+                hash=Hash(algorithm=row.algorithm, hex=row.hex, variant=row.variant),
+            )
+            for row in rows
+        ]
+
+
+def load_item_digests(db: Database) -> dict[str, list[tuple[str, int]]]:
+    """SHA-256 of enrolled files -> [(client, item)]: an exact byte copy matches at distance 0."""
+    with db.session() as session:
+        rows = session.exec(
+            select(ItemRow.sha256, ItemRow.client_id, ItemRow.id).where(
+                col(ItemRow.sha256).is_not(None)
+            )
+        ).all()
+    digests: dict[str, list[tuple[str, int]]] = {}
+    for sha256, client_id, item_id in rows:
+        if sha256 is not None and item_id is not None:
+            digests.setdefault(sha256, []).append((client_id, item_id))
+    return digests
+
+
+def _client(row: ClientRow) -> Client:
+    return Client(id=row.id, created_at=row.created_at, notify_urls=tuple(row.notify_urls or ()))

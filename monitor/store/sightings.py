@@ -1,0 +1,118 @@
+"""Sightings: the evidence records, each written with its outbox row in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from monitor.store.database import Database
+from monitor.store.records import Observation, Sighting
+from monitor.store.tables import OutboxRow, SightingRow
+
+
+@dataclass(frozen=True)
+class RecordedSighting:
+    sighting: Sighting
+    is_new: bool
+
+
+def record_sighting(db: Database, *, observation: Observation, takedown_url: str) -> RecordedSighting:
+    """First sight: a new row plus an outbox row, committed together. Later sights: last_seen++.
+
+    Uniqueness of (client, item, image URL) is the database's job, so two workers racing on the
+    same image still leave one sighting and one alert.
+    """
+    for _attempt in range(3):
+        try:
+            with db.session() as session:
+                existing = _find(session, observation)
+                if existing is not None:
+                    _seen_again(existing, observation)
+                    session.add(existing)
+                    return RecordedSighting(sighting=to_sighting(existing), is_new=False)
+                row = _new_row(observation, takedown_url)
+                session.add(row)
+                session.flush()
+                assert row.id is not None
+                session.add(
+                    OutboxRow(
+                        sighting_id=row.id,
+                        client_id=observation.client_id,
+                        created_at=observation.seen_at,
+                        next_attempt_at=observation.seen_at,
+                        delivered_targets=[],
+                    )
+                )
+                return RecordedSighting(sighting=to_sighting(row), is_new=True)
+        except IntegrityError:
+            continue  # another writer inserted it first; go round and update theirs
+    raise RuntimeError("could not record the sighting after three attempts")
+
+
+def list_sightings(db: Database, *, client_id: str | None = None) -> list[Sighting]:
+    with db.session() as session:
+        query = select(SightingRow).order_by(col(SightingRow.first_seen), col(SightingRow.id))
+        if client_id is not None:
+            query = query.where(SightingRow.client_id == client_id)
+        return [to_sighting(row) for row in session.exec(query).all()]
+
+
+def _find(session: Session, observation: Observation) -> SightingRow | None:
+    return session.exec(
+        select(SightingRow).where(
+            SightingRow.client_id == observation.client_id,
+            SightingRow.item_id == observation.item_id,
+            SightingRow.image_url == observation.image_url,
+        )
+    ).first()
+
+
+def _seen_again(row: SightingRow, observation: Observation) -> None:
+    row.last_seen = max(row.last_seen, observation.seen_at)
+    row.times_seen += 1
+
+
+def _new_row(observation: Observation, takedown_url: str) -> SightingRow:
+    return SightingRow(
+        client_id=observation.client_id,
+        item_id=observation.item_id,
+        image_url=observation.image_url,
+        page_url=observation.page_url,
+        final_url=observation.final_url,
+        source=observation.source,
+        first_seen=observation.seen_at,
+        last_seen=observation.seen_at,
+        times_seen=1,
+        distance=observation.distance,
+        algorithm=observation.algorithm,
+        sha256=observation.sha256,
+        http_status=observation.http_status,
+        headers=dict(observation.headers),
+        status="new",
+        takedown_url=takedown_url,
+    )
+
+
+def to_sighting(row: SightingRow) -> Sighting:
+    assert row.id is not None
+    return Sighting(
+        id=row.id,
+        client_id=row.client_id,
+        item_id=row.item_id,
+        image_url=row.image_url,
+        page_url=row.page_url,
+        final_url=row.final_url,
+        source=row.source,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        times_seen=row.times_seen,
+        distance=row.distance,
+        algorithm=row.algorithm,
+        sha256=row.sha256,
+        http_status=row.http_status,
+        headers=dict(row.headers or {}),
+        status=row.status,
+        takedown_url=row.takedown_url,
+    )

@@ -1,0 +1,140 @@
+"""The database tables. Only `monitor.store` imports this module; the rest sees `records`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from monitor.store.columns import UtcDateTime
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ClientRow(SQLModel, table=True):
+    __tablename__ = "client"
+
+    id: str = Field(primary_key=True, max_length=63)
+    created_at: datetime = _time()
+    notify_urls: list[str] | None = _json()
+
+
+class ItemRow(SQLModel, table=True):
+    """One enrolled image (or imported fingerprint set). Holds no pixels and no file name."""
+
+    __tablename__ = "item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    created_at: datetime = _time()
+    origin: str  # "image" or "import"
+    sha256: str | None = Field(default=None, index=True, max_length=64)
+    label: str | None = Field(default=None, max_length=200)
+
+
+class ItemHashRow(SQLModel, table=True):
+    __tablename__ = "item_hash"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    algorithm: str = Field(max_length=16)
+    variant: str = Field(max_length=32)
+    hex: str = Field(max_length=128)
+
+
+class SightingRow(SQLModel, table=True):
+    """Evidence: one enrolled item seen at one image URL, for one client."""
+
+    __tablename__ = "sighting"
+    __table_args__ = (UniqueConstraint("client_id", "item_id", "image_url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    item_id: int = Field(foreign_key="item.id")
+    image_url: str
+    page_url: str
+    final_url: str
+    source: str
+    first_seen: datetime = _time(index=True)
+    last_seen: datetime = _time()
+    times_seen: int = 1
+    distance: int
+    algorithm: str = Field(max_length=32)
+    sha256: str = Field(max_length=64)
+    http_status: int
+    headers: dict[str, str] | None = _json()
+    status: str = Field(default="new", max_length=32)
+    takedown_url: str
+
+
+class OutboxRow(SQLModel, table=True):
+    """An alert owed for one sighting; written in the same transaction as the sighting."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sighting_id: int = Field(foreign_key="sighting.id", unique=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    created_at: datetime = _time()
+    next_attempt_at: datetime = _time()
+    claimed_until: datetime | None = _time(nullable=True)
+    delivered_at: datetime | None = _time(nullable=True)
+    attempts: int = 0
+    delivered_targets: list[str] | None = _json()
+    last_error: str | None = None
+
+
+class ImageDigestRow(SQLModel, table=True):
+    """Fingerprints of fetched bytes by SHA-256, so the same bytes are never decoded twice."""
+
+    __tablename__ = "image_digest"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    first_fetched: datetime = _time()
+    hashes: list[list[str]] | None = _json()  # [[algorithm, variant, hex], ...]
+    error: str | None = None
+
+
+class UrlStateRow(SQLModel, table=True):
+    """What we last learned about one URL: validators for conditional GET, extraction, errors."""
+
+    __tablename__ = "url_state"
+
+    url: str = Field(primary_key=True)
+    kind: str = Field(max_length=8)
+    checked_at: datetime = _time()
+    etag: str | None = None
+    last_modified: str | None = None
+    images: list[str] | None = _json()
+    links: list[str] | None = _json()
+    sha256: str | None = Field(default=None, max_length=64)
+    last_error: str | None = None
+    last_error_at: datetime | None = _time(nullable=True)
+    error_count: int = 0
+
+
+class SweepRow(SQLModel, table=True):
+    """One sweep of one source: when, how long, what it found, why it failed."""
+
+    __tablename__ = "sweep"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True, max_length=63)
+    started_at: datetime = _time()
+    finished_at: datetime | None = _time(nullable=True)
+    candidates: int = 0
+    pages: int = 0
+    images: int = 0
+    new_sightings: int = 0
+    failures: int = 0
+    error: str | None = None
