@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +61,12 @@ class ClientSettings(BaseModel):
 class AlertSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    retry_first: Duration = Field(default=timedelta(minutes=1), description="Wait before the first retry.")
-    retry_max: Duration = Field(default=timedelta(hours=1), description="Longest wait between retries.")
+    retry_first: Duration = Field(
+        default=timedelta(minutes=1), description="Wait before the first retry."
+    )
+    retry_max: Duration = Field(
+        default=timedelta(hours=1), description="Longest wait between retries."
+    )
     takedown: list[TakedownRoute] = Field(
         default_factory=list, description="Extra or overriding takedown routes per domain."
     )
@@ -99,7 +103,9 @@ class Settings(BaseModel):
             seen: set[str] = set()
             for index, name in enumerate(names):
                 if name in seen:
-                    raise ValueError(f"{label}[{index}]: {name!r} appears twice; names must be unique")
+                    raise ValueError(
+                        f"{label}[{index}]: {name!r} appears twice; names must be unique"
+                    )
                 seen.add(name)
         return self
 
@@ -175,6 +181,7 @@ def _format_location(location: tuple[int | str, ...]) -> str:
 
 def _expand_env(value: Any, *, environ: Mapping[str, str], where: str) -> Any:
     if isinstance(value, str):
+
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in environ:

@@ -1,15 +1,15 @@
 """Every error the monitor raises on purpose, in one hierarchy.
 
-MonitorError                  base: the message is for the user; it says what is wrong and how to fix it
+MonitorError                  base: the message is for the user: what is wrong and how to fix it
  +-- ConfigError              the config file or a command-line value is wrong
  +-- UnknownClientError       a client ID that is not in the database
  +-- InputError               a path or file given on the command line cannot be used
- |    +-- FingerprintFileError    a fingerprint file (`monitor hash` output, PDQ list) is malformed
+ |    +-- FingerprintFileError    a malformed fingerprint file (`monitor hash` output, PDQ list)
  +-- ImageError               bytes that cannot be fingerprinted
  |    +-- ImageDecodeError        not an image Pillow can read, truncated, or hostile
  |    +-- ImageTooLargeError      more pixels than fetch.max_pixels (decompression bomb guard)
  +-- FetchError               one URL could not be fetched; `.url` and `.reason` say which and why
- |    +-- BlockedAddressError     the host resolves to a private, loopback, link-local or metadata address
+ |    +-- BlockedAddressError     the host is (or resolves to) a private or metadata address
  |    +-- ResponseTooLargeError   the body passed the byte cap while streaming
  |    +-- HttpStatusError         the server answered with a status that is not 2xx/304
  |    +-- FetchTimeoutError       connect or whole-response time limit passed

@@ -107,9 +107,7 @@ class Pipeline:
             item_digests=matcher.item_digests,
         )
         error: str | None = None
-        workers = [
-            asyncio.create_task(self._work(state)) for _ in range(self._scan.workers)
-        ]
+        workers = [asyncio.create_task(self._work(state)) for _ in range(self._scan.workers)]
         try:
             try:
                 async for candidate in source.poll(self._fetcher):
@@ -161,7 +159,11 @@ class Pipeline:
                 reason = failure.reason if isinstance(failure, FetchError) else str(failure)
                 log.info("%s %s skipped: %s", candidate.kind, candidate.url, reason)
                 record_url_error(
-                    self._db, url=candidate.url, kind=candidate.kind, reason=reason, at=self._clock()
+                    self._db,
+                    url=candidate.url,
+                    kind=candidate.kind,
+                    reason=reason,
+                    at=self._clock(),
                 )
             except Exception:
                 state.failures += 1
@@ -186,9 +188,15 @@ class Pipeline:
         state.pages += 1
         if result.headers.get("content-type", "").startswith("image/"):
             # A feed entry or link that points straight at an image: check it as one.
-            self._enqueue(state, Candidate(
-                url=candidate.url, kind="image", source=state.source, page_url=candidate.page_url
-            ))
+            self._enqueue(
+                state,
+                Candidate(
+                    url=candidate.url,
+                    kind="image",
+                    source=state.source,
+                    page_url=candidate.page_url,
+                ),
+            )
             return
         if result.not_modified and known is not None:
             images, links = known.images, known.links
@@ -220,7 +228,10 @@ class Pipeline:
                 self._enqueue(
                     state,
                     Candidate(
-                        url=link, kind="page", source=state.source, page_url=link,
+                        url=link,
+                        kind="page",
+                        source=state.source,
+                        page_url=link,
                         depth=candidate.depth - 1,
                     ),
                 )
@@ -268,7 +279,9 @@ class Pipeline:
                 fingerprint_candidate, result.body, max_pixels=self._max_pixels
             )
         except ImageError as failure:
-            save_digest(self._db, sha256=sha256, at=result.fetched_at, hashes=None, error=str(failure))
+            save_digest(
+                self._db, sha256=sha256, at=result.fetched_at, hashes=None, error=str(failure)
+            )
             raise
         save_digest(self._db, sha256=sha256, at=result.fetched_at, hashes=hashes, error=None)
         return hashes
@@ -281,4 +294,7 @@ class Pipeline:
             found[(client_id, item_id)] = ("sha256", 0)
         for match in state.index.match(hashes):
             found.setdefault((match.client_id, match.item_id), (match.algorithm, match.distance))
-        return [(client, item, algorithm, distance) for (client, item), (algorithm, distance) in found.items()]
+        return [
+            (client, item, algorithm, distance)
+            for (client, item), (algorithm, distance) in found.items()
+        ]

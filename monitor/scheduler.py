@@ -40,8 +40,10 @@ class Daemon:
         scheduler = self._schedule()
         delivery = asyncio.create_task(self._delivery_loop())
         scheduler.start()
-        log.info("monitor running with %d source(s); stop with SIGTERM or Ctrl-C",
-                 len(self._monitor.sources))
+        log.info(
+            "monitor running with %d source(s); stop with SIGTERM or Ctrl-C",
+            len(self._monitor.sources),
+        )
         try:
             await self._stop.wait()
         finally:
@@ -56,8 +58,9 @@ class Daemon:
             try:
                 await asyncio.wait_for(delivery, DELIVERY_GRACE.total_seconds())
             except TimeoutError:
-                log.warning("alert delivery did not finish in %s; it resumes at next start",
-                            DELIVERY_GRACE)
+                log.warning(
+                    "alert delivery did not finish in %s; it resumes at next start", DELIVERY_GRACE
+                )
 
     def _schedule(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=UTC)

@@ -59,8 +59,12 @@ class Monitor:
         summary = await self.pipeline.sweep(self.sources[source_name])
         log.info(
             "sweep of %s: %d candidates, %d pages, %d images, %d new sightings, %d failures%s",
-            summary.source, summary.candidates, summary.pages, summary.images,
-            summary.new_sightings, summary.failures,
+            summary.source,
+            summary.candidates,
+            summary.pages,
+            summary.images,
+            summary.new_sightings,
+            summary.failures,
             f", source error: {summary.error}" if summary.error else "",
         )
         return summary

@@ -43,9 +43,7 @@ def second_alert_receiver() -> Iterator[AlertReceiver]:
         yield receiver
 
 
-def loopback_config(
-    *, database: Path, sources: str, extra: str = "", clients: str = ""
-) -> str:
+def loopback_config(*, database: Path, sources: str, extra: str = "", clients: str = "") -> str:
     """A config for tests: loopback allowed, no politeness delay, no scheduling jitter."""
     return f"""
 [storage]
@@ -100,7 +98,12 @@ class Cli:
     def __call__(self, *args: str, check: bool = True, timeout: float = 300) -> CliResult:
         completed = subprocess.run(
             [sys.executable, "-m", "monitor", *args],
-            cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         result = CliResult(completed.returncode, completed.stdout, completed.stderr)
         if check and completed.returncode != 0:
@@ -113,7 +116,11 @@ class Cli:
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "monitor", *args],
-            cwd=self.cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
 
@@ -124,14 +131,17 @@ def cli(tmp_path: Path) -> Cli:
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(("MONITOR_", "PYTEST_"))
     }
-    env.update({
-        "PYTHONPATH": str(ROOT),
-        "TMPDIR": str(private_tmp),
-        "HOME": str(tmp_path / "home"),
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "TMPDIR": str(private_tmp),
+            "HOME": str(tmp_path / "home"),
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        }
+    )
     return Cli(cwd=work, env=env)

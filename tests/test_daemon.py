@@ -50,8 +50,11 @@ def test_sigkill_mid_sweep_loses_nothing_and_alerts_once(
     sample_web.served.image_delay = 0.15  # the page sweep now takes several seconds
     daemon = cli.popen("run")
     try:
-        _wait_for(lambda: _count(database, "select count(*) from sighting") >= 3,
-                  timeout=60, what="the first sightings")
+        _wait_for(
+            lambda: _count(database, "select count(*) from sighting") >= 3,
+            timeout=60,
+            what="the first sightings",
+        )
         recorded_before_kill = _count(database, "select count(*) from sighting")
         daemon.send_signal(signal.SIGKILL)
         daemon.wait(timeout=10)
@@ -66,9 +69,12 @@ def test_sigkill_mid_sweep_loses_nothing_and_alerts_once(
     restarted = cli.popen("run")
     try:
         _wait_for(
-            lambda: _count(database, "select count(*) from outbox where delivered_at is null") == 0
-            and _count(database, "select count(*) from sighting") == len(planted),
-            timeout=90, what="every sighting recorded and alerted after the restart",
+            lambda: (
+                _count(database, "select count(*) from outbox where delivered_at is null") == 0
+                and _count(database, "select count(*) from sighting") == len(planted)
+            ),
+            timeout=90,
+            what="every sighting recorded and alerted after the restart",
         )
         restarted.send_signal(signal.SIGTERM)
         _out, err = restarted.communicate(timeout=30)
@@ -93,8 +99,13 @@ def test_sigterm_stops_the_daemon_cleanly(
     database = _prepare(cli, sample_web, alert_receiver)
     daemon = cli.popen("run")
     try:
-        _wait_for(lambda: _count(database, "select count(*) from sweep where finished_at is not null") >= 2,
-                  timeout=60, what="both sources swept")
+        _wait_for(
+            lambda: (
+                _count(database, "select count(*) from sweep where finished_at is not null") >= 2
+            ),
+            timeout=60,
+            what="both sources swept",
+        )
         daemon.send_signal(signal.SIGTERM)
         _out, err = daemon.communicate(timeout=30)
     finally:

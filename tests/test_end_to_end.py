@@ -1,4 +1,4 @@
-"""The monitor as an ally uses it: CLI in subprocesses, sample web and alert receivers on loopback."""
+"""The monitor as an ally uses it: the CLI in subprocesses, sample web and receivers on loopback."""
 
 from __future__ import annotations
 
@@ -21,16 +21,18 @@ def _setup(cli: Cli, web: SampleWeb, receivers: list[AlertReceiver]) -> Path:
         folder.mkdir(exist_ok=True)
         (folder / f"photo{index}.jpg").write_bytes(original)
     config = cli.cwd / "monitor.toml"
-    config.write_text(loopback_config(
-        database=cli.cwd / "monitor.db",
-        sources=sample_sources(web.site),
-        extra=f"""
+    config.write_text(
+        loopback_config(
+            database=cli.cwd / "monitor.db",
+            sources=sample_sources(web.site),
+            extra=f"""
 [[alerts.takedown]]
 domains = ["127.0.0.1"]
 name = "Sample board moderators"
 url = "{TAKEDOWN_OVERRIDE}"
 """,
-    ))
+        )
+    )
     cli("client", "add", "case-a", "--notify", receivers[0].apprise_url)
     cli("client", "add", "case-b", "--notify", receivers[1].apprise_url)
     enrolled = cli("enroll", "--client", "case-a", str(inputs / "a"), "--json")
@@ -41,7 +43,9 @@ url = "{TAKEDOWN_OVERRIDE}"
 
 
 def test_scan_finds_every_reupload_alerts_once_and_not_again(
-    cli: Cli, sample_web: SampleWeb, alert_receiver: AlertReceiver,
+    cli: Cli,
+    sample_web: SampleWeb,
+    alert_receiver: AlertReceiver,
     second_alert_receiver: AlertReceiver,
 ) -> None:
     _setup(cli, sample_web, [alert_receiver, second_alert_receiver])
@@ -56,7 +60,8 @@ def test_scan_finds_every_reupload_alerts_once_and_not_again(
         for copy in sample_web.site.planted
     }
     missing = {
-        (copy.alteration, copy.style) for copy in sample_web.site.planted
+        (copy.alteration, copy.style)
+        for copy in sample_web.site.planted
         if ("case-a" if copy.original < 2 else "case-b", copy.image_url) not in found
     }
     assert not missing, f"re-uploads not found (alteration, style): {sorted(missing)}"
@@ -94,12 +99,19 @@ def test_scan_finds_every_reupload_alerts_once_and_not_again(
     assert len(second_alert_receiver.messages) == 1
     again = json.loads(cli("sightings", "--json").stdout)
     assert {s["times_seen"] for s in again} == {2}
-    print(f"\nend-to-end: first scan {first_scan_seconds:.2f} s, second scan {second_scan_seconds:.2f} s "
-          f"({len(expected)} re-uploads, {len(sample_web.site.distractors)} distractors)")
+    print(
+        f"\nend-to-end: first scan {first_scan_seconds:.2f} s, "
+        f"second scan {second_scan_seconds:.2f} s "
+        f"({len(expected)} re-uploads, {len(sample_web.site.distractors)} distractors)"
+    )
 
 
-def test_client_listing_is_isolated(cli: Cli, sample_web: SampleWeb, alert_receiver: AlertReceiver,
-                                    second_alert_receiver: AlertReceiver) -> None:
+def test_client_listing_is_isolated(
+    cli: Cli,
+    sample_web: SampleWeb,
+    alert_receiver: AlertReceiver,
+    second_alert_receiver: AlertReceiver,
+) -> None:
     _setup(cli, sample_web, [alert_receiver, second_alert_receiver])
     cli("scan")
     only_b = json.loads(cli("sightings", "--client", "case-b", "--json").stdout)

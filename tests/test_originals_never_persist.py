@@ -19,14 +19,17 @@ IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF")
 
 def _needles(original: bytes) -> list[bytes]:
     """Byte windows of the file and of its decoded pixel rows (RGB and greyscale)."""
-    needles = [original[offset:offset + 48] for offset in range(600, len(original) - 48, len(original) // 9)]
+    needles = [
+        original[offset : offset + 48]
+        for offset in range(600, len(original) - 48, len(original) // 9)
+    ]
     image = Image.open(io.BytesIO(original)).convert("RGB")
     for mode in ("RGB", "L"):
         pixels = image.convert(mode).tobytes()
         row = len(pixels) // image.height
         for y in (image.height // 4, image.height // 2, 3 * image.height // 4):
             start = y * row + row // 3
-            needles.append(pixels[start:start + 48])
+            needles.append(pixels[start : start + 48])
     return [needle for needle in needles if len(set(needle)) > 4]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import struct
@@ -28,11 +29,19 @@ from monitor.store.sightings import list_sightings
 
 def _bomb_png(width: int = 60_000, height: int = 60_000) -> bytes:
     """A valid PNG header that promises 3.6 billion pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) \
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
         + chunk(b"IEND", b"")
+    )
 
 
 GOOD = encode(ALTERATIONS["reencoded"](draw_picture(7)))
@@ -105,10 +114,8 @@ class HostileHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
+        with contextlib.suppress(OSError):
             self.wfile.write(body)
-        except OSError:
-            pass
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
@@ -132,26 +139,37 @@ def hostile_web() -> Iterator[str]:
 
 
 def _settings(tmp_path: Path, base: str) -> Settings:
-    return Settings.model_validate({
-        "storage": {"url": f"sqlite:///{tmp_path / 'm.db'}"},
-        "fetch": {
-            "allow_private_addresses": True, "per_host_delay": 0, "per_host_concurrency": 8,
-            "total_timeout": 2.0, "connect_timeout": 2.0, "max_image_bytes": 1_000_000,
-            "max_page_bytes": 1_000_000,
-        },
-        "sources": [
-            {"name": "hostile", "kind": "pages", "urls": [f"{base}/page.html"], "depth": 1},
-            {"name": "broken-feed", "kind": "feed", "url": f"{base}/not-a-feed.xml"},
-        ],
-    })
+    return Settings.model_validate(
+        {
+            "storage": {"url": f"sqlite:///{tmp_path / 'm.db'}"},
+            "fetch": {
+                "allow_private_addresses": True,
+                "per_host_delay": 0,
+                "per_host_concurrency": 8,
+                "total_timeout": 2.0,
+                "connect_timeout": 2.0,
+                "max_image_bytes": 1_000_000,
+                "max_page_bytes": 1_000_000,
+            },
+            "sources": [
+                {"name": "hostile", "kind": "pages", "urls": [f"{base}/page.html"], "depth": 1},
+                {"name": "broken-feed", "kind": "feed", "url": f"{base}/not-a-feed.xml"},
+            ],
+        }
+    )
 
 
 async def test_hostile_candidates_fail_alone(tmp_path: Path, hostile_web: str) -> None:
     settings = _settings(tmp_path, hostile_web)
     db = open_database(settings.storage.url)
     add_client(db, client_id="k1")
-    enroll_item(db, client_id="k1", hashes=fingerprint_enrolled(ORIGINAL, max_pixels=10**8),
-                sha256=hashlib.sha256(ORIGINAL).hexdigest(), origin="image")
+    enroll_item(
+        db,
+        client_id="k1",
+        hashes=fingerprint_enrolled(ORIGINAL, max_pixels=10**8),
+        sha256=hashlib.sha256(ORIGINAL).hexdigest(),
+        origin="image",
+    )
 
     started = time.monotonic()
     async with running_monitor(settings) as monitor:
@@ -160,7 +178,8 @@ async def test_hostile_candidates_fail_alone(tmp_path: Path, hostile_web: str) -
     assert elapsed < 30, "a stalled server or endless page must not hold the sweep"
 
     pages, feed = report.sweeps
-    assert feed.error is not None and "not an RSS or Atom feed" in feed.error
+    assert feed.error is not None
+    assert "not an RSS or Atom feed" in feed.error
     assert pages.error is None
     assert pages.new_sightings == 1
     assert [s.image_url for s in list_sightings(db)] == [f"{hostile_web}/good.jpg"]

@@ -69,7 +69,10 @@ class AlertDelivery:
             by_client[alert.client_id].append(alert)
         sent = delivered = still_pending = 0
         for client_id, alerts in by_client.items():
-            targets = {target_id(url): url for url in self.targets_for(client_id, stored.get(client_id, ()))}
+            targets = {
+                target_id(url): url
+                for url in self.targets_for(client_id, stored.get(client_id, ()))
+            }
             for owed, group in _group_by_targets_owed(alerts, set(targets)).items():
                 messages, done = await self._deliver_group(
                     client_id=client_id, group=group, targets=targets, owed=owed, now=now
@@ -98,10 +101,19 @@ class AlertDelivery:
         if not targets:
             log.warning(
                 "client %s has %d alert(s) owed but no notification URL; add one with "
-                "`monitor client add` --notify or [[clients]] notify in the config", client_id, len(group)
+                "`monitor client add` --notify or [[clients]] notify in the config",
+                client_id,
+                len(group),
             )
-            record_delivery(self._db, outbox_ids=ids, now=now, succeeded=(), all_targets=(),
-                            error="no notification URL configured", retry_at=retry_at)
+            record_delivery(
+                self._db,
+                outbox_ids=ids,
+                now=now,
+                succeeded=(),
+                all_targets=(),
+                error="no notification URL configured",
+                retry_at=retry_at,
+            )
             return 0, False
         message = render_digest(
             case_label=client_id,

@@ -43,13 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
-        "--config", type=Path, metavar="FILE", default=default,
+        "--config",
+        type=Path,
+        metavar="FILE",
+        default=default,
         help="config file (default: $MONITOR_CONFIG, then ./monitor.toml)",
     )
-    parser.add_argument("--json", action="store_true", default=default or False,
-                        help="machine-readable output")
-    parser.add_argument("-v", "--verbose", action="count", default=default or 0,
-                        help="more log output (-vv for debug)")
+    parser.add_argument(
+        "--json", action="store_true", default=default or False, help="machine-readable output"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default or 0,
+        help="more log output (-vv for debug)",
+    )
 
 
 def _all_subparsers(

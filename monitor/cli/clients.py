@@ -21,7 +21,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add = actions.add_parser("add", help="add a client")
     add.add_argument("client_id", metavar="ID", help="a pseudonymous case label, e.g. K-17")
     add.add_argument(
-        "--notify", action="append", default=[], metavar="APPRISE_URL",
+        "--notify",
+        action="append",
+        default=[],
+        metavar="APPRISE_URL",
         help="where alerts go (repeatable); for URLs with secrets prefer [[clients]] in the "
         "config with ${ENV_VAR}",
     )
@@ -47,8 +50,13 @@ def run_add(args: argparse.Namespace, context: CommandContext) -> int:
             raise ConfigError(f"--notify: {problem}")
     client = add_client(context.database(), client_id=client_id, notify_urls=args.notify)
     if context.json:
-        print_json({"id": client.id, "created": iso(client.created_at),
-                    "notify_urls": len(client.notify_urls)})
+        print_json(
+            {
+                "id": client.id,
+                "created": iso(client.created_at),
+                "notify_urls": len(client.notify_urls),
+            }
+        )
     else:
         stdout.print(f"added client {client.id} with {len(client.notify_urls)} notification URL(s)")
     return 0
@@ -63,7 +71,8 @@ def run_list(args: argparse.Namespace, context: CommandContext) -> int:
             "id": client.id,
             "created": iso(client.created_at),
             "items": items.get(client.id, 0),
-            "notify_urls": len(client.notify_urls) + len(context.settings().notify_urls_for(client.id)),
+            "notify_urls": len(client.notify_urls)
+            + len(context.settings().notify_urls_for(client.id)),
         }
         for client in clients
     ]
@@ -72,7 +81,9 @@ def run_list(args: argparse.Namespace, context: CommandContext) -> int:
         return 0
     table = Table("client", "created (UTC)", "enrolled items", "notification URLs")
     for row in rows:
-        table.add_row(str(row["id"]), str(row["created"]), str(row["items"]), str(row["notify_urls"]))
+        table.add_row(
+            str(row["id"]), str(row["created"]), str(row["items"]), str(row["notify_urls"])
+        )
     stdout.print(table)
     return 0
 

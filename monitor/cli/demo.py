@@ -36,8 +36,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     demo = commands.add_parser(
         "demo", help="run the monitor end to end on a sample site served on 127.0.0.1"
     )
-    demo.add_argument("--keep", type=Path, metavar="DIR",
-                      help="keep the demo's config and database in DIR (default: a temp folder)")
+    demo.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the demo's config and database in DIR (default: a temp folder)",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -83,7 +87,9 @@ def _demo_in(folder: Path, context: CommandContext, *, kept: bool) -> int:
         web.routes.update(site.routes)
         config = folder / "monitor.toml"
         config.write_text(
-            demo_config(database=folder / "demo.db", pages_url=site.pages_root, feed_url=site.feed_url),
+            demo_config(
+                database=folder / "demo.db", pages_url=site.pages_root, feed_url=site.feed_url
+            ),
             encoding="utf-8",
         )
         settings = load_settings(config)
@@ -91,7 +97,9 @@ def _demo_in(folder: Path, context: CommandContext, *, kept: bool) -> int:
         add_client(db, client_id=DEMO_CLIENT, notify_urls=[receiver.apprise_url])
         for original in site.originals:
             enroll_item(
-                db, client_id=DEMO_CLIENT, origin="image",
+                db,
+                client_id=DEMO_CLIENT,
+                origin="image",
                 hashes=fingerprint_enrolled(original, max_pixels=settings.fetch.max_pixels),
                 sha256=hashlib.sha256(original).hexdigest(),
             )
@@ -108,40 +116,63 @@ def _demo_in(folder: Path, context: CommandContext, *, kept: bool) -> int:
     planted = {copy.image_url for copy in site.planted}
     false_alarms = found & set(site.distractors)
     if context.json:
-        print_json({
-            "config": str(config),
-            "planted": len(planted),
-            "found": len(found & planted),
-            "distractors": len(site.distractors),
-            "false_matches": len(false_alarms),
-            "sightings": [sighting_json(sighting) for sighting in sightings],
-            "alerts_received": receiver.messages,
-            "sweeps": [{"source": s.source, "pages": s.pages, "images": s.images,
-                        "new_sightings": s.new_sightings, "error": s.error} for s in report.sweeps],
-        })
+        print_json(
+            {
+                "config": str(config),
+                "planted": len(planted),
+                "found": len(found & planted),
+                "distractors": len(site.distractors),
+                "false_matches": len(false_alarms),
+                "sightings": [sighting_json(sighting) for sighting in sightings],
+                "alerts_received": receiver.messages,
+                "sweeps": [
+                    {
+                        "source": s.source,
+                        "pages": s.pages,
+                        "images": s.images,
+                        "new_sightings": s.new_sightings,
+                        "error": s.error,
+                    }
+                    for s in report.sweeps
+                ],
+            }
+        )
     else:
-        _print_story(planted=len(planted), found=len(found & planted),
-                     distractors=len(site.distractors), false_alarms=len(false_alarms),
-                     sightings=sightings, messages=receiver.messages)
+        _print_story(
+            planted=len(planted),
+            found=len(found & planted),
+            distractors=len(site.distractors),
+            false_alarms=len(false_alarms),
+            sightings=sightings,
+            messages=receiver.messages,
+        )
         if kept:
             stdout.print(f"\nThe demo's config and database stay in {folder}", markup=False)
     return 0 if found >= planted and not false_alarms else 1
 
 
 def _print_story(
-    *, planted: int, found: int, distractors: int, false_alarms: int,
-    sightings: list[Sighting], messages: list[dict[str, Any]],
+    *,
+    planted: int,
+    found: int,
+    distractors: int,
+    false_alarms: int,
+    sightings: list[Sighting],
+    messages: list[dict[str, Any]],
 ) -> None:
     stdout.print(
         f"Sample site: {planted} altered copies of 3 enrolled pictures (re-encoded, resized, "
         "greyscale, brighter, mirrored, rotated, bordered, letterboxed) in 11 embedding styles, "
         f"and {distractors} unrelated pictures."
     )
-    stdout.print(f"Found {found} of {planted} copies; {false_alarms} unrelated picture(s) matched.\n")
+    stdout.print(
+        f"Found {found} of {planted} copies; {false_alarms} unrelated picture(s) matched.\n"
+    )
     for sighting in sorted(sightings, key=lambda s: s.id)[:8]:
         stdout.print(
             f"  sighting {sighting.id}: item {sighting.item_id} at {sighting.image_url} "
-            f"({sighting.algorithm} distance {sighting.distance})", markup=False,
+            f"({sighting.algorithm} distance {sighting.distance})",
+            markup=False,
         )
     if len(sightings) > 8:
         stdout.print(f"  ... and {len(sightings) - 8} more (`monitor sightings` lists them all)")

@@ -24,7 +24,9 @@ from monitor.fingerprint import FingerprintItem, fingerprint_enrolled
 from monitor.fingerprint.hashfile import dump_fingerprint_file, load_fingerprint_file
 from monitor.store.clients import enroll_item, get_client
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".bmp", ".tif", ".tiff", ".avif"})
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".bmp", ".tif", ".tiff", ".avif"}
+)
 PROGRESS_THRESHOLD = 10
 
 
@@ -34,9 +36,15 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     enroll.add_argument("--client", required=True, metavar="ID")
     group = enroll.add_mutually_exclusive_group(required=True)
-    group.add_argument("paths", nargs="*", default=[], metavar="PATH", help="image files or folders")
-    group.add_argument("--hashes", type=Path, metavar="FILE",
-                       help="import a fingerprint file from `monitor hash` or a PDQ list")
+    group.add_argument(
+        "paths", nargs="*", default=[], metavar="PATH", help="image files or folders"
+    )
+    group.add_argument(
+        "--hashes",
+        type=Path,
+        metavar="FILE",
+        help="import a fingerprint file from `monitor hash` or a PDQ list",
+    )
     enroll.set_defaults(handler=run_enroll)
 
     hash_ = commands.add_parser(
@@ -44,8 +52,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     hash_.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     hash_.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
-    hash_.add_argument("--with-names", action="store_true",
-                       help="keep file names as labels (off by default: names can say too much)")
+    hash_.add_argument(
+        "--with-names",
+        action="store_true",
+        help="keep file names as labels (off by default: names can say too much)",
+    )
     hash_.set_defaults(handler=run_hash, needs_config=False)
 
 
@@ -62,11 +73,15 @@ def expand_paths(paths: Sequence[str]) -> list[Path]:
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            found.extend(sorted(
-                candidate for candidate in path.rglob("*")
-                if candidate.is_file() and candidate.suffix.lower() in IMAGE_SUFFIXES
-                and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
-            ))
+            found.extend(
+                sorted(
+                    candidate
+                    for candidate in path.rglob("*")
+                    if candidate.is_file()
+                    and candidate.suffix.lower() in IMAGE_SUFFIXES
+                    and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
+                )
+            )
         elif path.exists():
             found.append(path)
         else:
@@ -93,7 +108,9 @@ def fingerprint_files(
             del data
         yield Fingerprinted(
             path=path,
-            item=FingerprintItem(label=path.name if with_names else None, sha256=sha256, hashes=hashes),
+            item=FingerprintItem(
+                label=path.name if with_names else None, sha256=sha256, hashes=hashes
+            ),
             error=None,
         )
 
@@ -118,12 +135,22 @@ def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
                 _report(context, {"path": str(result.path), "error": result.error})
                 continue
             stored = enroll_item(
-                db, client_id=client.id, hashes=result.item.hashes,
-                sha256=result.item.sha256, origin="image",
+                db,
+                client_id=client.id,
+                hashes=result.item.hashes,
+                sha256=result.item.sha256,
+                origin="image",
             )
             enrolled += 1
-            _report(context, {"path": str(result.path), "item": stored.item_id,
-                              "hashes": stored.hashes, "already_enrolled": stored.already_enrolled})
+            _report(
+                context,
+                {
+                    "path": str(result.path),
+                    "item": stored.item_id,
+                    "hashes": stored.hashes,
+                    "already_enrolled": stored.already_enrolled,
+                },
+            )
     if not context.json:
         stdout.print(f"enrolled {enrolled} image(s) for client {client.id}; {failures} failed")
     return 1 if failures else 0
@@ -137,10 +164,23 @@ def _import_hashes(path: Path, *, client_id: str, context: CommandContext) -> in
     items = load_fingerprint_file(text)
     db = context.database()
     for number, item in enumerate(items, start=1):
-        stored = enroll_item(db, client_id=client_id, hashes=item.hashes, sha256=item.sha256,
-                             origin="import", label=item.label)
-        _report(context, {"path": f"{path}#{number}", "item": stored.item_id,
-                          "hashes": stored.hashes, "already_enrolled": stored.already_enrolled})
+        stored = enroll_item(
+            db,
+            client_id=client_id,
+            hashes=item.hashes,
+            sha256=item.sha256,
+            origin="import",
+            label=item.label,
+        )
+        _report(
+            context,
+            {
+                "path": f"{path}#{number}",
+                "item": stored.item_id,
+                "hashes": stored.hashes,
+                "already_enrolled": stored.already_enrolled,
+            },
+        )
     if not context.json:
         stdout.print(f"imported {len(items)} item(s) for client {client_id} from {path}")
     return 0
@@ -167,8 +207,10 @@ def run_hash(args: argparse.Namespace, context: CommandContext) -> int:
         print(text)
     else:
         _write_private(args.out, text)
-        stderr.print(f"wrote fingerprints of {len(items)} image(s) to {args.out}; {failures} failed",
-                     markup=False)
+        stderr.print(
+            f"wrote fingerprints of {len(items)} image(s) to {args.out}; {failures} failed",
+            markup=False,
+        )
     return 1 if failures else 0
 
 

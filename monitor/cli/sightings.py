@@ -59,9 +59,14 @@ def run_sightings(args: argparse.Namespace, context: CommandContext) -> int:
     table = Table("id", "client", "item", "first seen (UTC)", "seen", "page", "match", "status")
     for sighting in sightings:
         table.add_row(
-            str(sighting.id), sighting.client_id, str(sighting.item_id),
-            iso(sighting.first_seen), str(sighting.times_seen), sighting.page_url,
-            f"{sighting.algorithm} {sighting.distance}", sighting.status,
+            str(sighting.id),
+            sighting.client_id,
+            str(sighting.item_id),
+            iso(sighting.first_seen),
+            str(sighting.times_seen),
+            sighting.page_url,
+            f"{sighting.algorithm} {sighting.distance}",
+            sighting.status,
         )
     stdout.print(table)
     stdout.print(f"{len(sightings)} sighting(s); details and takedown links with --json")
@@ -70,7 +75,9 @@ def run_sightings(args: argparse.Namespace, context: CommandContext) -> int:
 
 def run_notify_test(args: argparse.Namespace, context: CommandContext) -> int:
     client = get_client(context.database(), args.client)
-    urls = list(dict.fromkeys([*client.notify_urls, *context.settings().notify_urls_for(client.id)]))
+    urls = list(
+        dict.fromkeys([*client.notify_urls, *context.settings().notify_urls_for(client.id)])
+    )
     if not urls:
         raise NotifyError(
             f"client {client.id} has no notification URL; add one with [[clients]] notify in "

@@ -58,32 +58,40 @@ def run_daemon(args: argparse.Namespace, context: CommandContext) -> int:
 
 def _print_report(report: ScanReport, context: CommandContext) -> None:
     if context.json:
-        print_json({
-            "sweeps": [
-                {
-                    "source": sweep.source,
-                    "started": iso(sweep.started_at),
-                    "finished": iso(sweep.finished_at),
-                    "candidates": sweep.candidates,
-                    "pages": sweep.pages,
-                    "images": sweep.images,
-                    "new_sightings": sweep.new_sightings,
-                    "failures": sweep.failures,
-                    "error": sweep.error,
-                }
-                for sweep in report.sweeps
-            ],
-            "alerts": {
-                "messages_sent": report.delivery.messages_sent,
-                "sightings_delivered": report.delivery.sightings_delivered,
-                "sightings_pending": report.delivery.sightings_pending,
-            },
-        })
+        print_json(
+            {
+                "sweeps": [
+                    {
+                        "source": sweep.source,
+                        "started": iso(sweep.started_at),
+                        "finished": iso(sweep.finished_at),
+                        "candidates": sweep.candidates,
+                        "pages": sweep.pages,
+                        "images": sweep.images,
+                        "new_sightings": sweep.new_sightings,
+                        "failures": sweep.failures,
+                        "error": sweep.error,
+                    }
+                    for sweep in report.sweeps
+                ],
+                "alerts": {
+                    "messages_sent": report.delivery.messages_sent,
+                    "sightings_delivered": report.delivery.sightings_delivered,
+                    "sightings_pending": report.delivery.sightings_pending,
+                },
+            }
+        )
         return
     table = Table("source", "pages", "images", "new sightings", "failed candidates", "source error")
     for sweep in report.sweeps:
-        table.add_row(sweep.source, str(sweep.pages), str(sweep.images), str(sweep.new_sightings),
-                      str(sweep.failures), sweep.error or "")
+        table.add_row(
+            sweep.source,
+            str(sweep.pages),
+            str(sweep.images),
+            str(sweep.new_sightings),
+            str(sweep.failures),
+            sweep.error or "",
+        )
     stdout.print(table)
     delivery = report.delivery
     stdout.print(

@@ -36,13 +36,16 @@ def draw_picture(seed: int, *, size: tuple[int, int] = (640, 480)) -> Image.Imag
         elif shape == "rectangle":
             draw.rectangle([x0, y0, x1, y1], fill=colour)
         else:
-            points = [(rng.randrange(width), rng.randrange(height)) for _ in range(rng.randrange(3, 6))]
+            points = [
+                (rng.randrange(width), rng.randrange(height)) for _ in range(rng.randrange(3, 6))
+            ]
             draw.polygon(points, fill=colour)
     for _ in range(rng.randrange(3, 8)):
         colour = tuple(rng.randrange(256) for _ in range(3))
         draw.line(
             [(rng.randrange(width), rng.randrange(height)) for _ in range(2)],
-            fill=colour, width=rng.randrange(2, 10),
+            fill=colour,
+            width=rng.randrange(2, 10),
         )
     return image
 

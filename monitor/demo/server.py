@@ -52,7 +52,9 @@ def _web_handler(web: ServedWeb) -> type[BaseHTTPRequestHandler]:
                 return
             self._send(200, route.body, route.content_type, etag=etag)
 
-        def _send(self, status: int, body: bytes, content_type: str, etag: str | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes, content_type: str, etag: str | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -107,7 +109,9 @@ class _NoDelayServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def _serving(handler: type[BaseHTTPRequestHandler], on_port: Callable[[int], None]) -> Iterator[None]:
+def _serving(
+    handler: type[BaseHTTPRequestHandler], on_port: Callable[[int], None]
+) -> Iterator[None]:
     server = _NoDelayServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     on_port(server.server_address[1])

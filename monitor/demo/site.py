@@ -14,8 +14,17 @@ from urllib.parse import quote
 from monitor.demo.pictures import ALTERATIONS, draw_picture, encode
 
 EMBEDDING_STYLES = (
-    "img-src", "srcset", "lazy", "picture", "og-image", "twitter-image",
-    "video-poster", "link", "background", "feed-enclosure", "alert-page",
+    "img-src",
+    "srcset",
+    "lazy",
+    "picture",
+    "og-image",
+    "twitter-image",
+    "video-poster",
+    "link",
+    "background",
+    "feed-enclosure",
+    "alert-page",
 )
 
 
@@ -58,18 +67,21 @@ def build_site(base_url: str, *, originals: int = 3, distractors: int = 12) -> S
         originals=[encode(draw_picture(seed), quality=92) for seed in range(originals)],
     )
     blocks: dict[str, list[str]] = {style: [] for style in EMBEDDING_STYLES}
-    copies = [
-        (index, name) for index in range(originals) for name in ALTERATIONS
-    ]
+    copies = [(index, name) for index in range(originals) for name in ALTERATIONS]
     for number, (index, name) in enumerate(copies):
         style = EMBEDDING_STYLES[number % len(EMBEDDING_STYLES)]
         body = encode(ALTERATIONS[name](draw_picture(index)), quality=85)
         path = _add_image(site, body)
         page = _page_for(style)
-        site.planted.append(Planted(
-            image_url=f"{base_url}{path}", page_url=f"{base_url}{page}",
-            original=index, alteration=name, style=style,
-        ))
+        site.planted.append(
+            Planted(
+                image_url=f"{base_url}{path}",
+                page_url=f"{base_url}{page}",
+                original=index,
+                alteration=name,
+                style=style,
+            )
+        )
         blocks[style].append(path)
     for number in range(distractors):
         body = encode(draw_picture(1000 + number), quality=85)
@@ -104,8 +116,10 @@ def _embed(style: str, path: str) -> tuple[str, str]:
     if style == "lazy":
         return "", f'<img class="lazy" src="/static/small.gif" data-src="{path}" alt="">'
     if style == "picture":
-        return "", (f'<picture><source srcset="{path}" type="image/jpeg">'
-                    '<img src="/static/small.gif" alt=""></picture>')
+        return "", (
+            f'<picture><source srcset="{path}" type="image/jpeg">'
+            '<img src="/static/small.gif" alt=""></picture>'
+        )
     if style == "og-image":
         return f'<meta property="og:image" content="{path}">', ""
     if style == "twitter-image":
@@ -124,14 +138,19 @@ def _add_pages(site: SampleSite, blocks: dict[str, list[str]]) -> None:
     for style in EMBEDDING_STYLES:
         if style == "feed-enclosure":
             continue
-        heads, bodies = zip(*(_embed(style, path) for path in blocks[style]), strict=True) \
-            if blocks[style] else ((), ())
+        heads, bodies = (
+            zip(*(_embed(style, path) for path in blocks[style]), strict=True)
+            if blocks[style]
+            else ((), ())
+        )
         page = _page_for(style)
         site.routes[page] = _html(f"Gallery {style}", "".join(heads), "".join(bodies))
         if style != "alert-page":
             gallery_links.append(f'<li><a href="{page}">{escape(style)}</a></li>')
     site.routes["/"] = _html(
-        "Board", "", f"<ul>{''.join(gallery_links)}</ul>"
+        "Board",
+        "",
+        f"<ul>{''.join(gallery_links)}</ul>"
         '<a href="https://elsewhere.example/">an off-site link that is never followed</a>',
     )
     site.routes["/static/small.gif"] = Route(
@@ -147,17 +166,20 @@ def _add_pages(site: SampleSite, blocks: dict[str, list[str]]) -> None:
 def _alerts_feed(site: SampleSite, enclosures: list[str]) -> bytes:
     """An Atom feed shaped like Google Alerts: links go through google.com/url?url=..."""
     story = f"{site.base_url}/news/story.html"
-    wrapped = (f"https://www.google.com/url?rct=j&amp;sa=t&amp;url={quote(story, safe='')}"
-               "&amp;ct=ga&amp;cd=CAIyGjE&amp;usg=AOvVaw0")
+    wrapped = (
+        f"https://www.google.com/url?rct=j&amp;sa=t&amp;url={quote(story, safe='')}"
+        "&amp;ct=ga&amp;cd=CAIyGjE&amp;usg=AOvVaw0"
+    )
     enclosure_links = "".join(
-        f'<link rel="enclosure" type="image/jpeg" href="{site.base_url}{path}"/>' for path in enclosures
+        f'<link rel="enclosure" type="image/jpeg" href="{site.base_url}{path}"/>'
+        for path in enclosures
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:idx="urn:atom-extension:indexing">'
         "<id>tag:google.com,2005:reader/user/00000000000000000000/state/com.google/alerts/0</id>"
         "<title>Google Alert - case</title><updated>2026-11-22T10:00:00Z</updated>"
-        f"<entry><id>tag:google.com,2013:googlealerts/feed:1</id><title type=\"html\">A story</title>"
+        f'<entry><id>tag:google.com,2013:googlealerts/feed:1</id><title type="html">A story</title>'
         f'<link href="{wrapped}"/><published>2026-11-22T09:00:00Z</published>'
         "<updated>2026-11-22T09:00:00Z</updated>"
         '<content type="html">a story</content></entry>'
@@ -170,6 +192,8 @@ def _alerts_feed(site: SampleSite, enclosures: list[str]) -> bytes:
 def _html(title: str, head: str, body: str) -> Route:
     return Route(
         "text/html; charset=utf-8",
-        (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
-         f"{head}</head><body><h1>{escape(title)}</h1>{body}</body></html>").encode(),
+        (
+            f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"{head}</head><body><h1>{escape(title)}</h1>{body}</body></html>"
+        ).encode(),
     )

@@ -39,7 +39,9 @@ def save_page_state(
     links: Sequence[str],
 ) -> None:
     with db.session() as session:
-        row = session.get(UrlStateRow, url) or UrlStateRow(url=url, kind="page", checked_at=checked_at)
+        row = session.get(UrlStateRow, url) or UrlStateRow(
+            url=url, kind="page", checked_at=checked_at
+        )
         row.kind = "page"
         row.checked_at = checked_at
         row.etag = etag
@@ -53,7 +55,9 @@ def save_page_state(
 
 def save_image_state(db: Database, *, url: str, checked_at: datetime, sha256: str) -> None:
     with db.session() as session:
-        row = session.get(UrlStateRow, url) or UrlStateRow(url=url, kind="image", checked_at=checked_at)
+        row = session.get(UrlStateRow, url) or UrlStateRow(
+            url=url, kind="image", checked_at=checked_at
+        )
         row.checked_at = checked_at
         row.sha256 = sha256
         row.last_error = None
@@ -75,9 +79,9 @@ def record_url_error(db: Database, *, url: str, kind: str, reason: str, at: date
 def url_errors(db: Database) -> list[tuple[str, str, datetime]]:
     with db.session() as session:
         rows = session.exec(
-            select(UrlStateRow).where(col(UrlStateRow.last_error).is_not(None)).order_by(
-                col(UrlStateRow.url)
-            )
+            select(UrlStateRow)
+            .where(col(UrlStateRow.last_error).is_not(None))
+            .order_by(col(UrlStateRow.url))
         ).all()
         return [(row.url, row.last_error or "", row.checked_at) for row in rows]
 
@@ -108,7 +112,9 @@ def save_digest(
                 ImageDigestRow(
                     sha256=sha256,
                     first_fetched=at,
-                    hashes=None if hashes is None else [[h.algorithm, h.variant, h.hex] for h in hashes],
+                    hashes=None
+                    if hashes is None
+                    else [[h.algorithm, h.variant, h.hex] for h in hashes],
                     error=error,
                 )
             )

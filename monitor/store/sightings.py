@@ -18,7 +18,9 @@ class RecordedSighting:
     is_new: bool
 
 
-def record_sighting(db: Database, *, observation: Observation, takedown_url: str) -> RecordedSighting:
+def record_sighting(
+    db: Database, *, observation: Observation, takedown_url: str
+) -> RecordedSighting:
     """First sight: a new row plus an outbox row, committed together. Later sights: last_seen++.
 
     Uniqueness of (client, item, image URL) is the database's job, so two workers racing on the

@@ -34,6 +34,17 @@ from monitor.fingerprint import (
 )
 
 MAX_PIXELS = 200_000_000
+
+# Photos in the calibration set that are one picture in different colours (judged by eye): a
+# re-upload in other colours is one we want to find, so these pairs are not "unrelated".
+SAME_PICTURE = (
+    frozenset({"020", "021", "022", "023"}),  # Ubuntu MATE aurora: cold, dark, radioactive, warm
+    frozenset({"017", "018"}),  # MATE stripes, dark and light
+)
+
+
+def same_picture(name_a: str, name_b: str) -> bool:
+    return any({name_a[:3], name_b[:3]} <= family for family in SAME_PICTURE)
 Transform = Callable[[Image.Image, random.Random], Image.Image]
 
 
@@ -125,7 +136,12 @@ class Closest:
     pair: tuple[int, int]
 
 
-def closest(candidate: Sequence[Hash], enrolled: Sequence[Hash], settings: MatchSettings) -> Closest:
+def closest(
+    candidate: Sequence[Hash], enrolled: Sequence[Hash], settings: MatchSettings
+) -> Closest | None:
+    """How near the candidate came to the enrolled item; None if the candidate has no hashes."""
+    if not candidate:
+        return None
     def of(algorithm: str, hashes: Sequence[Hash]) -> list[Hash]:
         return [h for h in hashes if h.algorithm == algorithm]
 
@@ -138,6 +154,8 @@ def closest(candidate: Sequence[Hash], enrolled: Sequence[Hash], settings: Match
         for cp, cd in _by_variant(candidate)
         for ep, ed in _by_variant(enrolled)
     ]
+    if not pairs:
+        return Closest(pdq=pdq, phash=64, dhash=64, slack=64, pair=(64, 64))
     best = min(pairs, key=lambda pd: max(pd[0] - settings.phash, pd[1] - settings.dhash))
     return Closest(
         pdq=pdq,
