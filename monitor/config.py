@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -22,10 +22,13 @@ from monitor.durations import Duration
 from monitor.errors import ConfigError
 from monitor.fetch.settings import FetchSettings
 from monitor.fingerprint.matching import MatchSettings
-from monitor.sources import SourceConfig
+from monitor.sources import SOURCE_TYPES, SourceConfig
 
 DEFAULT_CONFIG_NAME = "monitor.toml"
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+SOURCE_KINDS = tuple(
+    str(get_args(config.model_fields["kind"].annotation)[0]) for config, _source in SOURCE_TYPES
+)
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -41,6 +44,8 @@ class StorageSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _known_database(cls, value: str) -> str:
+        if value.rstrip("/") == "sqlite:" or value == "sqlite:///":
+            raise ValueError('names no database file; use e.g. "sqlite:///monitor.db"')
         if not value.startswith(("sqlite:///", "postgresql")):
             raise ValueError(
                 f'"{value}" is not a supported database URL; use "sqlite:///monitor.db" '
@@ -143,6 +148,8 @@ def load_settings(path: Path, *, environ: Mapping[str, str] | None = None) -> Se
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests tables or arrays too deeply to be a config") from None
     expanded = _expand_env(raw, environ=environ, where="")
     try:
         settings = Settings.model_validate(expanded)
@@ -157,12 +164,25 @@ def describe_validation_error(error: ValidationError) -> str:
     for problem in error.errors(include_url=False):
         location = _format_location(problem["loc"])
         message = problem["msg"].removeprefix("Value error, ")
-        if problem["type"] == "extra_forbidden":
+        kind = problem["type"]
+        given = problem.get("input")
+        if kind == "extra_forbidden":
             message = "unknown key; check the spelling against configs/example.toml"
-        elif problem["type"] == "missing":
+        elif kind == "missing":
             message = "missing; this key is required"
-        elif "input" in problem and problem["type"] not in {"value_error", "assertion_error"}:
-            message = f"{problem['input']!r}: {message}"
+        elif kind in {"union_tag_invalid", "union_tag_not_found"}:
+            tag = problem.get("ctx", {}).get("tag")
+            kinds = ", ".join(repr(name) for name in SOURCE_KINDS)
+            location = f"{location}.kind" if location else "kind"
+            message = (
+                f"{tag!r} is not a kind of source; use one of: {kinds}"
+                if kind == "union_tag_invalid"
+                else f"missing; say which kind of source this is: {kinds}"
+            )
+        elif isinstance(given, dict | list):
+            pass  # never echo a whole table: it may hold secrets expanded from the environment
+        elif "input" in problem and kind not in {"value_error", "assertion_error"}:
+            message = f"{given!r}: {message}"
         lines.append(f"{location}: {message}" if location else message)
     return "\n".join(lines)
 

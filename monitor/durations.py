@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated
@@ -10,6 +11,8 @@ from pydantic import BeforeValidator, PlainSerializer
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+_HINT = 'use e.g. "90s", "30m", "1h", "1h30m", "2d"'
+MAX_SECONDS = 366 * 86400.0
 
 
 def parse_duration(text: str) -> timedelta:
@@ -23,9 +26,11 @@ def parse_duration(text: str) -> timedelta:
         seconds += float(part.group(1)) * _UNITS[part.group(2)]
         position = part.end()
     if not compact or position != len(compact):
-        raise ValueError(f'"{text}" is not a duration; use e.g. "90s", "30m", "1h", "1h30m", "2d"')
+        raise ValueError(f'"{text}" is not a duration; {_HINT}')
     if seconds <= 0:
         raise ValueError(f'"{text}" must be longer than zero')
+    if seconds > MAX_SECONDS:
+        raise ValueError(f'"{text}" is longer than a year; {_HINT}')
     return timedelta(seconds=seconds)
 
 
@@ -42,7 +47,11 @@ def format_duration(value: timedelta) -> str:
 def _coerce(value: object) -> object:
     if isinstance(value, str):
         return parse_duration(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration; {_HINT}")
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or value <= 0 or value > MAX_SECONDS:
+            raise ValueError(f"{value!r} seconds is out of range; {_HINT}")
         return timedelta(seconds=value)
     return value
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from monitor.alerts.takedown import TakedownRegistry
 from monitor.config import ScanSettings
-from monitor.errors import FeedError, FetchError, ImageError
+from monitor.errors import FeedError, FetchError, ImageError, MonitorError
 from monitor.fetch.client import Fetcher, FetchResult
 from monitor.fetch.extract import extract_page
 from monitor.fingerprint import MatchIndex, MatchSettings, fingerprint_candidate
@@ -154,7 +154,7 @@ class Pipeline:
                     await self._visit_page(state, candidate)
                 else:
                     await self._check_image(state, candidate)
-            except (FetchError, ImageError) as failure:
+            except MonitorError as failure:  # fetch, decode or store: this candidate only
                 state.failures += 1
                 reason = failure.reason if isinstance(failure, FetchError) else str(failure)
                 log.info("%s %s skipped: %s", candidate.kind, candidate.url, reason)

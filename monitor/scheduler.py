@@ -87,6 +87,10 @@ class Daemon:
         self._sweeps.add(task)
         try:
             await self._monitor.sweep(source_name)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+            log.info("sweep of %s stopped; what it recorded is kept", source_name)
         except Exception:
             log.exception("sweep of %s failed; it runs again at its next interval", source_name)
         finally:

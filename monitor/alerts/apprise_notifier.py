@@ -164,10 +164,15 @@ def _load_plugin(url: str, *, asset: apprise.AppriseAsset) -> Any:
     """The Apprise plugin for exactly this one URL, or None when Apprise cannot use it."""
     if not isinstance(url, str) or not url.strip():
         return None
+    # Apprise logs a URL it cannot parse in full, secret tokens included: silence it meanwhile.
+    apprise_logger = logging.getLogger(apprise.LOGGER_NAME)
+    previous, apprise_logger.disabled = apprise_logger.disabled, True
     try:
         return apprise.Apprise.instantiate(url.strip(), asset=asset, suppress_exceptions=True)
     except Exception:  # any parse crash means an unusable URL
         return None
+    finally:
+        apprise_logger.disabled = previous
 
 
 def _quiet_apprise_logger() -> None:

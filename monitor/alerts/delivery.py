@@ -86,6 +86,14 @@ class AlertDelivery:
             messages_sent=sent, sightings_delivered=delivered, sightings_pending=still_pending
         )
 
+    def _backoff(self, attempts: int) -> timedelta:
+        delay = self._retry_first
+        for _ in range(attempts):
+            if delay >= self._retry_max:
+                break
+            delay *= 2
+        return min(delay, self._retry_max)
+
     async def _deliver_group(
         self,
         *,
@@ -97,7 +105,7 @@ class AlertDelivery:
     ) -> tuple[int, bool]:
         ids = [alert.outbox_id for alert in group]
         attempts = max(alert.attempts for alert in group)
-        retry_at = now + min(self._retry_first * (2**attempts), self._retry_max)
+        retry_at = now + self._backoff(attempts)
         if not targets:
             log.warning(
                 "client %s has %d alert(s) owed but no notification URL; add one with "

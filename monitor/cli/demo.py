@@ -147,7 +147,7 @@ def _demo_in(folder: Path, context: CommandContext, *, kept: bool) -> int:
             messages=receiver.messages,
         )
         if kept:
-            stdout.print(f"\nThe demo's config and database stay in {folder}", markup=False)
+            stdout.print(f"\nThe demo's config and database stay in {folder}")
     return 0 if found >= planted and not false_alarms else 1
 
 
@@ -172,7 +172,6 @@ def _print_story(
         stdout.print(
             f"  sighting {sighting.id}: item {sighting.item_id} at {sighting.image_url} "
             f"({sighting.algorithm} distance {sighting.distance})",
-            markup=False,
         )
     if len(sightings) > 8:
         stdout.print(f"  ... and {len(sightings) - 8} more (`monitor sightings` lists them all)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from monitor.cli.context import CommandContext
-from monitor.cli.output import print_json_line, stderr, stdout
+from monitor.cli.output import print_json_line, stderr, stdout, write_private_file
 from monitor.errors import ImageError, InputError
 from monitor.fetch.settings import FetchSettings
 from monitor.fingerprint import FingerprintItem, fingerprint_enrolled
@@ -65,6 +64,12 @@ class Fingerprinted:
     path: Path
     item: FingerprintItem | None
     error: str | None
+
+    @property
+    def warning(self) -> str | None:
+        if self.item is not None and not any(h.algorithm == "phash" for h in self.item.hashes):
+            return "the picture is nearly blank; altered re-uploads of it may not be found"
+        return None
 
 
 def expand_paths(paths: Sequence[str]) -> list[Path]:
@@ -123,8 +128,7 @@ def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
     paths = expand_paths(args.paths)
     if not paths:
         raise InputError("no image files found in the given paths")
-    failures = 0
-    enrolled = 0
+    failures = enrolled = again = 0
     with _progress(len(paths), quiet=context.json) as advance:
         for result in fingerprint_files(
             paths, max_pixels=context.settings().fetch.max_pixels, with_names=False
@@ -141,18 +145,22 @@ def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
                 sha256=result.item.sha256,
                 origin="image",
             )
-            enrolled += 1
-            _report(
-                context,
-                {
-                    "path": str(result.path),
-                    "item": stored.item_id,
-                    "hashes": stored.hashes,
-                    "already_enrolled": stored.already_enrolled,
-                },
-            )
+            enrolled += not stored.already_enrolled
+            again += stored.already_enrolled
+            entry: dict[str, object] = {
+                "path": str(result.path),
+                "item": stored.item_id,
+                "hashes": stored.hashes,
+                "already_enrolled": stored.already_enrolled,
+            }
+            if result.warning:
+                entry["warning"] = result.warning
+            _report(context, entry)
     if not context.json:
-        stdout.print(f"enrolled {enrolled} image(s) for client {client.id}; {failures} failed")
+        stdout.print(
+            f"enrolled {enrolled} image(s) for client {client.id}; "
+            f"{again} were enrolled already; {failures} failed"
+        )
     return 1 if failures else 0
 
 
@@ -199,32 +207,27 @@ def run_hash(args: argparse.Namespace, context: CommandContext) -> int:
             advance()
             if result.item is None:
                 failures += 1
-                stderr.print(f"{result.path}: {result.error}", markup=False)
+                stderr.print(f"{result.path}: {result.error}")
             else:
                 items.append(result.item)
     text = dump_fingerprint_file(items)
     if args.out is None:
         print(text)
     else:
-        _write_private(args.out, text)
+        write_private_file(args.out, text)
         stderr.print(
             f"wrote fingerprints of {len(items)} image(s) to {args.out}; {failures} failed",
-            markup=False,
         )
     return 1 if failures else 0
-
-
-def _write_private(path: Path, text: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
 
 
 def _report(context: CommandContext, entry: dict[str, object]) -> None:
     if context.json:
         print_json_line(entry)
     elif "error" in entry:
-        stderr.print(f"{entry['path']}: {entry['error']}", markup=False)
+        stderr.print(f"{entry['path']}: {entry['error']}")
+    elif "warning" in entry:
+        stderr.print(f"{entry['path']}: warning: {entry['warning']}")
 
 
 @contextmanager

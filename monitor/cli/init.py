@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from importlib.resources import files
 
 from monitor.cli.context import CommandContext
-from monitor.cli.output import stdout
+from monitor.cli.output import stdout, write_private_file
 from monitor.errors import InputError
 
 
@@ -28,9 +27,7 @@ def run_init(args: argparse.Namespace, context: CommandContext) -> int:
     else:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(starter_config())
+            write_private_file(path, starter_config())
         except OSError as error:
             raise InputError(f"cannot write {path}: {error.strerror}") from None
         stdout.print(f"wrote the starter config to {path}; edit it to add sources")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup is off: URLs, paths and error text come from users and the web, and "[/x]" in them
+# must print as it is. Styled text is built with rich.text.Text instead.
+stdout = Console(highlight=False, soft_wrap=True, markup=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -31,4 +36,12 @@ def print_json_line(value: Any) -> None:
 
 
 def fail(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message))
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by the owner only, also when the file existed before."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)

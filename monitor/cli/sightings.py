@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from monitor.alerts.apprise_notifier import AppriseNotifier
 from monitor.alerts.render import render_test_message
@@ -88,6 +89,6 @@ def run_notify_test(args: argparse.Namespace, context: CommandContext) -> int:
         print_json([{"target": r.target, "ok": r.ok, "error": r.error} for r in results])
     else:
         for result in results:
-            verdict = "[green]delivered[/]" if result.ok else f"[red]failed[/]: {result.error}"
-            stdout.print(f"{result.target}: {verdict}", markup=True)
+            verdict = ("delivered", "green") if result.ok else (f"failed: {result.error}", "red")
+            stdout.print(Text.assemble(f"{result.target}: ", verdict))
     return 0 if all(result.ok for result in results) else 1

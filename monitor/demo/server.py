@@ -115,7 +115,12 @@ def _serving(
     server = _NoDelayServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     on_port(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, name="loopback-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="loopback-http",
+        daemon=True,
+    )
     thread.start()
     try:
         yield

@@ -21,12 +21,14 @@ from monitor.errors import BlockedAddressError, UnsupportedUrlError
 
 IPAddress = IPv4Address | IPv6Address
 
-METADATA_ADDRESSES: frozenset[IPAddress] = frozenset({
-    IPv4Address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack, DigitalOcean
-    IPv4Address("169.254.170.2"),  # AWS ECS task metadata
-    IPv4Address("100.100.100.200"),  # Alibaba Cloud
-    IPv6Address("fd00:ec2::254"),  # AWS over IPv6
-})
+METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
+    {
+        IPv4Address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack, DigitalOcean
+        IPv4Address("169.254.170.2"),  # AWS ECS task metadata
+        IPv4Address("100.100.100.200"),  # Alibaba Cloud
+        IPv6Address("fd00:ec2::254"),  # AWS over IPv6
+    }
+)
 ALLOW_PRIVATE_HINT = "set fetch.allow_private_addresses = true only for testing"
 
 _BLOCKED_IPV4: tuple[tuple[IPv4Network, str], ...] = tuple(
@@ -115,8 +117,9 @@ def check_address(address: IPAddress, *, host: str, url: str, allow_private: boo
     embedded = _embedded_ipv4(address) if isinstance(address, IPv6Address) else None
     if address in METADATA_ADDRESSES or embedded in METADATA_ADDRESSES:
         raise BlockedAddressError(
-            url, f"refused to connect to {host} ({address}): it is a cloud metadata service, "
-            "which is never fetched, not even with fetch.allow_private_addresses = true"
+            url,
+            f"refused to connect to {host} ({address}): it is a cloud metadata service, "
+            "which is never fetched, not even with fetch.allow_private_addresses = true",
         )
     if allow_private:
         return

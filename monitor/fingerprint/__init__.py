@@ -1,6 +1,6 @@
 """Decode, normalise and hash images, and match hashes against enrolled ones. Pure: no I/O."""
 
-from monitor.fingerprint.decode import decode_image, trim_borders
+from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.fingerprinter import (
     fingerprint_candidate,
     fingerprint_enrolled,
@@ -13,6 +13,7 @@ from monitor.fingerprint.hashfile import (
     load_fingerprint_file,
 )
 from monitor.fingerprint.matching import IndexEntry, Match, MatchIndex, MatchSettings
+from monitor.fingerprint.trim import trim_borders
 
 __all__ = [
     "ALGORITHMS",

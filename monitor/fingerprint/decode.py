@@ -17,6 +17,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from monitor.errors import ImageDecodeError, ImageTooLargeError
+from monitor.fingerprint.trim import trim_borders
+
+__all__ = ["WORKING_MIN_SIDE", "decode_image", "trim_borders"]
 
 try:
     import pillow_heif
@@ -42,8 +45,10 @@ _ORIENTATION_FIXES = {
 }
 
 _ALLOWED_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF", "HEIF")
+# Everything Pillow's decoders (and libavif/libheif behind them) raise on hostile data.
 _DECODER_FAILURES = (
     OSError,
+    RuntimeError,
     SyntaxError,
     ValueError,
     EOFError,
@@ -54,18 +59,6 @@ _DECODER_FAILURES = (
     KeyError,
     MemoryError,
 )
-
-# Near-constant: a pixel within this many levels (any channel) of the edge colour counts as border.
-_BORDER_TOLERANCE = 24
-# A row or column is border when this share of its pixels is near the edge colour (JPEG noise,
-# a watermark in a bar).
-_BORDER_SHARE = 0.98
-# Trimming never leaves less than this share of a side; a picture that is "all border" on a side
-# is a picture of flat colour and stays as it is.
-_MIN_KEPT_SHARE = 0.05
-# A border inside a border (a frame around letterboxing) takes another pass; trimming stops
-# when a pass changes nothing.
-_MAX_TRIM_PASSES = 8
 
 
 def _allowed_formats() -> list[str]:
@@ -169,60 +162,6 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
         background = Image.new("RGBA", with_alpha.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, with_alpha).convert("RGB")
     return image if image.mode == "RGB" else image.convert("RGB")
-
-
-def trim_borders(image: Image.Image) -> Image.Image:
-    """Crop near-constant bars of any colour (borders, letterboxing) from each side.
-
-    Each side is judged against the colour of its own outermost row or column, so bars of
-    different colours on different sides all go, and a border around a letterboxed picture goes
-    in a second pass. A side is never trimmed to less than 5% of the picture: an image of one
-    flat colour comes back unchanged.
-    """
-    pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
-    box = (0, 0, pixels.shape[1], pixels.shape[0])
-    for _ in range(_MAX_TRIM_PASSES):
-        left, top, right, bottom = box
-        inner = _trim_box(pixels[top:bottom, left:right])
-        if inner == (0, 0, right - left, bottom - top):
-            break
-        box = (left + inner[0], top + inner[1], left + inner[2], top + inner[3])
-    if box == (0, 0, pixels.shape[1], pixels.shape[0]):
-        return image
-    return image.crop(box)
-
-
-def _trim_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
-    height, width = pixels.shape[:2]
-    top = _border_depth(pixels, limit=height)
-    bottom = _border_depth(pixels[::-1], limit=height - top)
-    columns = pixels[top : height - bottom].transpose(1, 0, 2)
-    left = _border_depth(columns, limit=width)
-    right = _border_depth(columns[::-1], limit=width - left)
-    return (left, top, width - right, height - bottom)
-
-
-def _border_depth(lines: np.ndarray, *, limit: int) -> int:
-    """How many leading lines (rows of `lines`) are near the colour of the first line."""
-    total = lines.shape[0]
-    keep_at_least = max(1, int(np.ceil(total * _MIN_KEPT_SHARE)))
-    if limit <= keep_at_least or lines.shape[1] == 0:
-        return 0
-    edge_colour = np.median(lines[0], axis=0)
-    depth, chunk = 0, 8
-    while depth < limit:
-        # Growing chunks: a picture without borders costs one small chunk per side.
-        block = lines[depth : min(limit, depth + chunk)]
-        near = (np.abs(block - edge_colour).max(axis=2) <= _BORDER_TOLERANCE).mean(axis=1)
-        not_border = np.flatnonzero(near < _BORDER_SHARE)
-        if not_border.size:
-            depth += int(not_border[0])
-            break
-        depth += block.shape[0]
-        chunk *= 2
-    if limit - depth < keep_at_least:
-        return 0
-    return depth
 
 
 def _describe(error: BaseException) -> str:

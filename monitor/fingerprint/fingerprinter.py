@@ -19,8 +19,9 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from monitor.fingerprint.decode import decode_image, trim_borders
+from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.hashes import ORIENTATIONS, Hash
+from monitor.fingerprint.trim import trim_borders
 
 # Hashing works on the image scaled to fit in this square: PDQ reduces to 64x64 and pHash to
 # 32x32 anyway, and at this size PDQ stays within a few bits of the reference implementation's
@@ -31,10 +32,10 @@ HASHING_SIDE: Final = 512
 # to mean anything: a candidate's PDQ is then left out, so it cannot match through PDQ.
 MIN_PDQ_QUALITY: Final = 50
 
-# A candidate whose grey levels vary less than this (standard deviation of a 64x64 thumbnail,
-# 0-255 scale) is blank: a placeholder, a flat fill. Its pHash and dHash are all-zero noise that
-# equal every other blank picture's, so it gets none. Measured: blank pictures 0.0-0.2, the
-# darkest real photo in the calibration set 3.2.
+# A picture whose grey levels vary less than this (standard deviation of a 64x64 thumbnail,
+# 0-255 scale) is blank: a placeholder, a flat fill. Its pHash and dHash are near-zero noise that
+# equals every other blank or barely structured picture's, so it gets none, enrolled or not.
+# Measured: blank pictures 0.0-0.2, the darkest real photo in the calibration set 3.2.
 MIN_GREY_DEVIATION: Final = 2.0
 
 _TRANSPOSE = Image.Transpose
@@ -53,23 +54,30 @@ _ORIENTATION_STEPS: Final[dict[str, tuple[Image.Transpose, ...]]] = {
 
 
 def fingerprint_enrolled(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
-    """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations."""
+    """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations.
+
+    24 hashes, or 48 when the image has flat borders (the "trimmed-..." variants too).
+    """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=True)
 
 
 def fingerprint_candidate(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
-    """The hashes of an image found on the web, in its own orientation only."""
+    """The hashes of an image found on the web, in its own orientation only.
+
+    One PDQ, pHash and dHash (variant "original"), and a second set ("trimmed-original") when
+    the image has borders; fewer when it is flat (see `fingerprint_image`).
+    """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=False)
 
 
 def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]:
     """Hash a decoded image: PDQ, pHash and dHash, as it is and, if it has borders, trimmed.
 
-    `variants=True` (enrolment) hashes all 8 orientations, whatever the image looks like.
-    `variants=False` (candidates) hashes only the image's own orientation, and leaves out what a
-    flat picture cannot support: PDQ when its quality is below `MIN_PDQ_QUALITY`, pHash and
-    dHash when the picture is blank (`MIN_GREY_DEVIATION`). Their values would be noise that
-    matches other flat pictures. A blank candidate gets no hashes at all.
+    `variants=True` (enrolment) hashes all 8 orientations; `variants=False` (candidates) only
+    the image's own. Hashes a flat picture cannot support are left out, as their values would be
+    noise that matches other flat pictures: pHash and dHash of a blank picture
+    (`MIN_GREY_DEVIATION`), and a candidate's PDQ when its quality is below `MIN_PDQ_QUALITY`.
+    A blank candidate gets no hashes at all; a blank enrolled image gets only PDQ.
     """
     rgb = image.convert("RGB")
     # Trim before scaling: at full size the edge between a border and the picture is sharper.
@@ -84,19 +92,17 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             oriented = version
             for step in _ORIENTATION_STEPS[orientation]:
                 oriented = oriented.transpose(step)
-            hashes.extend(
-                _hash_one(oriented, variant=prefix + orientation, keep_flat=variants)
-            )
+            hashes.extend(_hash_one(oriented, variant=prefix + orientation, keep_flat_pdq=variants))
     return tuple(hashes)
 
 
-def _hash_one(image: Image.Image, *, variant: str, keep_flat: bool) -> list[Hash]:
+def _hash_one(image: Image.Image, *, variant: str, keep_flat_pdq: bool) -> list[Hash]:
     bits, quality = pdqhash.compute(np.asarray(image))
     hashes = []
-    if keep_flat or quality >= MIN_PDQ_QUALITY:
+    if keep_flat_pdq or quality >= MIN_PDQ_QUALITY:
         hashes.append(Hash("pdq", np.packbits(bits.astype(np.uint8)).tobytes().hex(), variant))
     grey = image.convert("L")
-    if keep_flat or not _is_blank(grey):
+    if not _is_blank(grey):
         hashes.append(Hash("phash", str(imagehash.phash(grey)), variant))
         hashes.append(Hash("dhash", str(imagehash.dhash(grey)), variant))
     return hashes

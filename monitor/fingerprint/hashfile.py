@@ -123,7 +123,7 @@ def _load_item(raw: Any, *, position: int) -> FingerprintItem:
             raise FingerprintFileError(f"{where}.sha256 must be 64 hex characters or null")
     hashes = raw.get("hashes")
     if not isinstance(hashes, list) or not hashes:
-        raise FingerprintFileError(f'{where}.hashes must be a non-empty list of hashes')
+        raise FingerprintFileError(f"{where}.hashes must be a non-empty list of hashes")
     return FingerprintItem(
         label=label,
         sha256=sha256,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlmodel import col, select
 
 from monitor.errors import MonitorError, UnknownClientError
@@ -94,24 +95,32 @@ def enroll_item(
     origin: str,
     label: str | None = None,
 ) -> EnrolledItem:
-    """Store one item's fingerprints. The same bytes enrolled twice give back the first item."""
+    """Store one item's fingerprints.
+
+    The same file (by SHA-256) or the same set of hashes enrolled again for the same client gives
+    back the first item, so importing a list twice never doubles sightings and alerts.
+    """
+    digest = fingerprint_digest(hashes)
     with db.session() as session:
         if session.get(ClientRow, client_id) is None:
             raise UnknownClientError(client_id)
+        same = col(ItemRow.fingerprint_digest) == digest
         if sha256 is not None:
-            existing = session.exec(
-                select(ItemRow).where(ItemRow.client_id == client_id, ItemRow.sha256 == sha256)
-            ).first()
-            if existing is not None and existing.id is not None:
-                count = session.exec(
-                    select(func.count()).where(col(ItemHashRow.item_id) == existing.id)
-                ).one()
-                return EnrolledItem(item_id=existing.id, hashes=count, already_enrolled=True)
+            same = or_(same, col(ItemRow.sha256) == sha256)
+        existing = session.exec(
+            select(ItemRow).where(col(ItemRow.client_id) == client_id, same)
+        ).first()
+        if existing is not None and existing.id is not None:
+            count = session.exec(
+                select(func.count()).where(col(ItemHashRow.item_id) == existing.id)
+            ).one()
+            return EnrolledItem(item_id=existing.id, hashes=count, already_enrolled=True)
         item = ItemRow(
             client_id=client_id,
             created_at=datetime.now(UTC),
             origin=origin,
             sha256=sha256,
+            fingerprint_digest=digest,
             label=label,
         )
         session.add(item)
@@ -128,6 +137,11 @@ def enroll_item(
             for h in hashes
         )
         return EnrolledItem(item_id=item.id, hashes=len(hashes), already_enrolled=False)
+
+
+def fingerprint_digest(hashes: Sequence[Hash]) -> str:
+    lines = sorted(f"{h.algorithm}:{h.variant}:{h.hex}" for h in hashes)
+    return hashlib.sha256("\n".join(lines).encode("ascii")).hexdigest()
 
 
 def load_index_entries(db: Database) -> list[IndexEntry]:

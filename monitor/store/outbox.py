@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from monitor.store.database import Database
@@ -39,8 +39,17 @@ def claim_due_alerts(db: Database, *, now: datetime, limit: int = 500) -> list[P
         pending = []
         for outbox, sighting in session.exec(query).all():
             assert outbox.id is not None
-            outbox.claimed_until = now + CLAIM_LEASE
-            session.add(outbox)
+            taken = session.execute(
+                update(OutboxRow)
+                .where(
+                    col(OutboxRow.id) == outbox.id,
+                    col(OutboxRow.delivered_at).is_(None),
+                    or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now),
+                )
+                .values(claimed_until=now + CLAIM_LEASE)
+            )
+            if getattr(taken, "rowcount", 0) != 1:
+                continue  # another claimer took it between our read and this write
             pending.append(
                 PendingAlert(
                     outbox_id=outbox.id,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import case, literal, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from monitor.store.database import Database
+from monitor.store.columns import UtcDateTime
+from monitor.store.database import Database, StoreError
 from monitor.store.records import Observation, Sighting
-from monitor.store.tables import OutboxRow, SightingRow
+from monitor.store.tables import ItemRow, OutboxRow, SightingRow
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,7 @@ def record_sighting(
             with db.session() as session:
                 existing = _find(session, observation)
                 if existing is not None:
-                    _seen_again(existing, observation)
-                    session.add(existing)
+                    _seen_again(session, existing, observation)
                     return RecordedSighting(sighting=to_sighting(existing), is_new=False)
                 row = _new_row(observation, takedown_url)
                 session.add(row)
@@ -49,8 +50,19 @@ def record_sighting(
                 )
                 return RecordedSighting(sighting=to_sighting(row), is_new=True)
         except IntegrityError:
+            if not _item_exists(db, observation):
+                raise StoreError(
+                    f"item {observation.item_id} of client {observation.client_id} no longer "
+                    "exists (removed during the sweep); the sighting was not recorded"
+                ) from None
             continue  # another writer inserted it first; go round and update theirs
-    raise RuntimeError("could not record the sighting after three attempts")
+    raise StoreError("could not record the sighting after three attempts")
+
+
+def _item_exists(db: Database, observation: Observation) -> bool:
+    with db.session() as session:
+        item = session.get(ItemRow, observation.item_id)
+        return item is not None and item.client_id == observation.client_id
 
 
 def list_sightings(db: Database, *, client_id: str | None = None) -> list[Sighting]:
@@ -71,9 +83,23 @@ def _find(session: Session, observation: Observation) -> SightingRow | None:
     ).first()
 
 
-def _seen_again(row: SightingRow, observation: Observation) -> None:
-    row.last_seen = max(row.last_seen, observation.seen_at)
-    row.times_seen += 1
+def _seen_again(session: Session, row: SightingRow, observation: Observation) -> None:
+    """Counted and bounded by the database, so concurrent sights never overwrite each other."""
+    seen_at = literal(observation.seen_at, UtcDateTime())
+    session.execute(
+        update(SightingRow)
+        .where(col(SightingRow.id) == row.id)
+        .values(
+            times_seen=col(SightingRow.times_seen) + 1,
+            first_seen=case(
+                (col(SightingRow.first_seen) > seen_at, seen_at), else_=col(SightingRow.first_seen)
+            ),
+            last_seen=case(
+                (col(SightingRow.last_seen) < seen_at, seen_at), else_=col(SightingRow.last_seen)
+            ),
+        )
+    )
+    session.refresh(row)
 
 
 def _new_row(observation: Observation, takedown_url: str) -> SightingRow:

@@ -37,7 +37,9 @@ class ItemRow(SQLModel, table=True):
     created_at: datetime = _time()
     origin: str  # "image" or "import"
     sha256: str | None = Field(default=None, index=True, max_length=64)
-    label: str | None = Field(default=None, max_length=200)
+    # SHA-256 over the item's sorted hashes: finds an imported item again when it has no sha256.
+    fingerprint_digest: str = Field(index=True, max_length=64)
+    label: str | None = Field(default=None, max_length=500)
 
 
 class ItemHashRow(SQLModel, table=True):

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from monitor.errors import ImageDecodeError, ImageTooLargeError
+from monitor.fingerprint import (
+    ORIENTATIONS,
+    Hash,
+    IndexEntry,
+    MatchIndex,
+    MatchSettings,
+    fingerprint_candidate,
+    fingerprint_enrolled,
+    fingerprint_image,
+    hamming,
+)
+from tests.bench.fingerprint_speed import TRANSFORMS, distractors, full_resolution, jpeg
+from tests.fingerprint.conftest import MAX_PIXELS, drawn_picture, encode
+
+SEEDS = (0, 2, 3, 4)
+# Photos of different kinds: a textured painting, low-contrast stripes, a very dark sky, a
+# close-up, a silhouette on white, a fine texture.
+PHOTO_SAMPLE = ("009", "019", "021", "034", "046", "051")
+
+
+def _algorithms(hashes: tuple[Hash, ...]) -> Counter[str]:
+    return Counter(h.algorithm for h in hashes)
+
+
+def _index(pictures: dict[int, bytes]) -> MatchIndex:
+    return MatchIndex(
+        (
+            IndexEntry("client", item_id, h)
+            for item_id, data in pictures.items()
+            for h in fingerprint_enrolled(data, max_pixels=MAX_PIXELS)
+        ),
+        settings=MatchSettings(),
+    )
+
+
+@pytest.fixture(scope="module")
+def drawn_index() -> tuple[MatchIndex, dict[int, Image.Image]]:
+    pictures = {seed: drawn_picture(seed) for seed in SEEDS}
+    return _index({seed: encode(p, "PNG") for seed, p in pictures.items()}), pictures
+
+
+def test_enrolment_hashes_all_eight_orientations() -> None:
+    hashes = fingerprint_enrolled(encode(drawn_picture(0), "PNG"), max_pixels=MAX_PIXELS)
+    assert _algorithms(hashes) == {"pdq": 8, "phash": 8, "dhash": 8}
+    assert {h.variant for h in hashes} == set(ORIENTATIONS)
+    assert len({h.hex for h in hashes if h.algorithm == "pdq"}) == 8
+
+
+def test_a_picture_with_a_border_is_also_hashed_trimmed() -> None:
+    picture = drawn_picture(0)
+    framed = Image.new("RGB", (picture.width + 120, picture.height + 120), (10, 200, 90))
+    framed.paste(picture, (60, 60))
+    enrolled = fingerprint_enrolled(encode(framed, "PNG"), max_pixels=MAX_PIXELS)
+    assert _algorithms(enrolled) == {"pdq": 16, "phash": 16, "dhash": 16}
+    candidate = fingerprint_candidate(encode(framed, "PNG"), max_pixels=MAX_PIXELS)
+    assert [h.variant for h in candidate] == ["original"] * 3 + ["trimmed-original"] * 3
+    plain = fingerprint_candidate(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+    framed_pdq, trimmed_pdq = (h.hex for h in candidate if h.algorithm == "pdq")
+    assert hamming(trimmed_pdq, plain[0].hex) <= 8
+    assert hamming(framed_pdq, plain[0].hex) > 31  # why the border has to go
+
+
+def test_candidate_is_hashed_once_in_its_own_orientation() -> None:
+    hashes = fingerprint_candidate(encode(drawn_picture(2), "JPEG"), max_pixels=MAX_PIXELS)
+    assert [(h.algorithm, h.variant) for h in hashes] == [
+        ("pdq", "original"),
+        ("phash", "original"),
+        ("dhash", "original"),
+    ]
+
+
+def test_the_same_bytes_give_the_same_hashes() -> None:
+    data = encode(drawn_picture(3), "WEBP")
+    first = fingerprint_candidate(data, max_pixels=MAX_PIXELS)
+    assert fingerprint_candidate(data, max_pixels=MAX_PIXELS) == first
+    enrolled = fingerprint_enrolled(data, max_pixels=MAX_PIXELS)
+    assert set(first) <= set(enrolled)
+
+
+def test_fingerprint_image_is_the_shared_core() -> None:
+    picture = drawn_picture(4)
+    from_image = fingerprint_image(picture, variants=False)
+    from_bytes = fingerprint_candidate(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+    assert from_image == from_bytes
+    assert len(fingerprint_image(picture.convert("L"), variants=True)) == 24
+
+
+def test_a_blank_candidate_gets_no_hashes() -> None:
+    for colour in ("white", "black", (40, 90, 200)):
+        blank = encode(Image.new("RGB", (400, 300), colour), "JPEG", quality=40)
+        assert fingerprint_candidate(blank, max_pixels=MAX_PIXELS) == ()
+
+
+def test_a_blank_enrolled_image_keeps_only_pdq() -> None:
+    hashes = fingerprint_enrolled(
+        encode(Image.new("RGB", (80, 60), "white")), max_pixels=MAX_PIXELS
+    )
+    assert _algorithms(hashes) == {"pdq": 8}
+
+
+def test_a_flat_candidate_gets_no_pdq_but_keeps_phash_and_dhash() -> None:
+    gradient = Image.linear_gradient("L").resize((640, 480)).convert("RGB")  # PDQ quality 44
+    hashes = fingerprint_candidate(encode(gradient, "PNG"), max_pixels=MAX_PIXELS)
+    algorithms = _algorithms(hashes)
+    assert "pdq" not in algorithms
+    assert algorithms["phash"] == algorithms["dhash"] >= 1
+
+
+def test_tiny_and_odd_shaped_images_are_hashed() -> None:
+    for size in ((1, 1), (3, 500), (500, 2), (16, 16)):
+        picture = drawn_picture(5, size=(max(size[0], 20), max(size[1], 20))).resize(size)
+        fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+        fingerprint_candidate(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+
+
+def test_errors_from_decoding_reach_the_caller() -> None:
+    with pytest.raises(ImageDecodeError):
+        fingerprint_candidate(b"<html>", max_pixels=MAX_PIXELS)
+    with pytest.raises(ImageTooLargeError):
+        fingerprint_enrolled(encode(drawn_picture(6), "PNG"), max_pixels=1000)
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+def test_each_transform_of_a_drawn_picture_matches_its_original(
+    drawn_index: tuple[MatchIndex, dict[int, Image.Image]], transform: str
+) -> None:
+    index, pictures = drawn_index
+    change, quality = TRANSFORMS[transform]
+    rng = random.Random(7)
+    for seed, picture in pictures.items():
+        candidate = fingerprint_candidate(
+            jpeg(change(picture, rng), quality), max_pixels=MAX_PIXELS
+        )
+        matched = {m.item_id for m in index.match(candidate)}
+        assert matched == {seed}, (transform, seed, index.match(candidate))
+
+
+@pytest.mark.parametrize(
+    "orientation",
+    [
+        Image.Transpose.ROTATE_90,
+        Image.Transpose.ROTATE_180,
+        Image.Transpose.ROTATE_270,
+        Image.Transpose.FLIP_TOP_BOTTOM,
+        Image.Transpose.TRANSPOSE,
+        Image.Transpose.TRANSVERSE,
+    ],
+)
+def test_every_orientation_matches_through_pdq(
+    drawn_index: tuple[MatchIndex, dict[int, Image.Image]], orientation: Image.Transpose
+) -> None:
+    index, pictures = drawn_index
+    candidate = fingerprint_candidate(
+        jpeg(pictures[0].transpose(orientation)), max_pixels=MAX_PIXELS
+    )
+    [match] = index.match(candidate)
+    assert (match.item_id, match.algorithm) == (0, "pdq")
+    assert match.distance <= 16
+
+
+def test_unrelated_drawn_pictures_and_crops_do_not_match(
+    drawn_index: tuple[MatchIndex, dict[int, Image.Image]],
+) -> None:
+    index, pictures = drawn_index
+    rng = random.Random(8)
+    for seed in range(20, 30):
+        candidate = fingerprint_candidate(jpeg(drawn_picture(seed)), max_pixels=MAX_PIXELS)
+        assert index.match(candidate) == [], seed
+    for seed, picture in pictures.items():
+        for piece in distractors(picture, rng):
+            candidate = fingerprint_candidate(jpeg(piece), max_pixels=MAX_PIXELS)
+            assert all(m.item_id == seed for m in index.match(candidate))
+
+
+@pytest.fixture(scope="module")
+def photo_index(photo_paths: list[Path]) -> tuple[MatchIndex, dict[int, Path]]:
+    chosen = {
+        number: path for number, path in enumerate(photo_paths) if path.name[:3] in PHOTO_SAMPLE
+    }
+    return _index({n: p.read_bytes() for n, p in chosen.items()}), chosen
+
+
+def test_each_transform_of_real_photos_matches_its_original(
+    photo_index: tuple[MatchIndex, dict[int, Path]],
+) -> None:
+    index, chosen = photo_index
+    rng = random.Random(9)
+    missed = []
+    for number, path in chosen.items():
+        picture = full_resolution(path.read_bytes())
+        picture.thumbnail((1280, 1280))
+        for name, (change, quality) in TRANSFORMS.items():
+            candidate = fingerprint_candidate(
+                jpeg(change(picture, rng), quality), max_pixels=MAX_PIXELS
+            )
+            if number not in {m.item_id for m in index.match(candidate)}:
+                missed.append((path.name, name))
+    assert missed == []
+
+
+def test_other_photos_do_not_match_the_sample(
+    photo_index: tuple[MatchIndex, dict[int, Path]], photo_paths: list[Path]
+) -> None:
+    index, chosen = photo_index
+    for number, path in list(enumerate(photo_paths))[::4]:
+        if number in chosen or path.name[:3] in ("020", "022", "023"):  # recolours of 021
+            continue
+        candidate = fingerprint_candidate(path.read_bytes(), max_pixels=MAX_PIXELS)
+        assert index.match(candidate) == [], path.name
