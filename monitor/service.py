@@ -14,9 +14,11 @@ from monitor.alerts.takedown import TakedownRegistry
 from monitor.config import Settings
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline, utc_now
-from monitor.sources import build_source
+from monitor.sources import SourceContext, build_source
 from monitor.store import Database, open_database
 from monitor.store.records import SweepSummary
+from monitor.store.sightings import confirmed_image_urls
+from monitor.store.source_state import DatabaseSourceState
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,12 @@ class Monitor:
             retry_max=settings.alerts.retry_max,
             clock=clock,
         )
-        self.sources = {config.name: build_source(config) for config in settings.sources}
+        context = SourceContext(
+            state=DatabaseSourceState(db), confirmed_image_urls=lambda: confirmed_image_urls(db)
+        )
+        self.sources = {
+            config.name: build_source(config, context=context) for config in settings.sources
+        }
 
     async def sweep(self, source_name: str) -> SweepSummary:
         summary = await self.pipeline.sweep(self.sources[source_name])

@@ -11,22 +11,26 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from monitor.sources.base import Candidate, CandidateKind, Source
+from monitor.sources.base import Candidate, CandidateKind, Source, SourceContext
 from monitor.sources.feed import FeedSource, FeedSourceConfig
 from monitor.sources.pages import PagesSource, PagesSourceConfig
 
 SourceConfig = Annotated[PagesSourceConfig | FeedSourceConfig, Field(discriminator="kind")]
 """One `[[sources]]` table of the config; `kind` picks the model."""
 
-SOURCE_TYPES: tuple[tuple[type[BaseModel], Callable[[Any], Source]], ...] = (
+SOURCE_TYPES: tuple[tuple[type[BaseModel], Callable[..., Source]], ...] = (
     (PagesSourceConfig, PagesSource),
     (FeedSourceConfig, FeedSource),
 )
 
 
-def build_source(config: SourceConfig) -> Source:
+def build_source(config: SourceConfig, *, context: SourceContext | None = None) -> Source:
+    """The source for one `[[sources]]` table. Sources that keep checkpoints or need seeds take
+    `context` as a keyword argument; the others take only their config."""
     for config_type, source_type in SOURCE_TYPES:
         if isinstance(config, config_type):
+            if getattr(source_type, "uses_context", False):
+                return source_type(config, context=context or SourceContext())
             return source_type(config)
     raise TypeError(f"no source type is registered for {type(config).__name__}")
 
@@ -41,5 +45,6 @@ __all__ = [
     "PagesSourceConfig",
     "Source",
     "SourceConfig",
+    "SourceContext",
     "build_source",
 ]

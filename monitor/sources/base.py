@@ -6,9 +6,9 @@ It never fetches images or matches anything itself; the pipeline does that for e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from monitor.fetch.client import Fetcher
 
@@ -30,6 +30,40 @@ class Candidate:
     source: str
     page_url: str
     depth: int = 0
+
+
+class SourceState(Protocol):
+    """Checkpoints a source keeps between sweeps (and restarts): cursors, lastmod times, when
+    each seed was last searched, quota left. A JSON-able dict per source name."""
+
+    def load(self, source: str) -> dict[str, Any]: ...
+
+    def save(self, source: str, state: dict[str, Any]) -> None: ...
+
+
+class MemorySourceState:
+    """A `SourceState` that lives in memory: for tests and one-off runs."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, dict[str, Any]] = {}
+
+    def load(self, source: str) -> dict[str, Any]:
+        return dict(self._states.get(source, {}))
+
+    def save(self, source: str, state: dict[str, Any]) -> None:
+        self._states[source] = dict(state)
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What the monitor hands to sources when it builds them.
+
+    `confirmed_image_urls()` gives the public image URLs of confirmed sightings, the only seeds
+    a reverse image search may use: the victim's originals are never sent anywhere.
+    """
+
+    state: SourceState = field(default_factory=MemorySourceState)
+    confirmed_image_urls: Callable[[], Sequence[str]] = lambda: ()
 
 
 class Source(Protocol):

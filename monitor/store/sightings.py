@@ -65,6 +65,18 @@ def _item_exists(db: Database, observation: Observation) -> bool:
         return item is not None and item.client_id == observation.client_id
 
 
+def confirmed_image_urls(db: Database) -> list[str]:
+    """Public image URLs of sightings a person confirmed: the seeds for reverse image search."""
+    with db.session() as session:
+        rows = session.exec(
+            select(SightingRow.image_url)
+            .where(col(SightingRow.status) == "confirmed")
+            .distinct()
+            .order_by(col(SightingRow.image_url))
+        ).all()
+        return list(rows)
+
+
 def list_sightings(db: Database, *, client_id: str | None = None) -> list[Sighting]:
     with db.session() as session:
         query = select(SightingRow).order_by(col(SightingRow.first_seen), col(SightingRow.id))

@@ -140,3 +140,13 @@ class SweepRow(SQLModel, table=True):
     new_sightings: int = 0
     failures: int = 0
     error: str | None = None
+
+
+class SourceStateRow(SQLModel, table=True):
+    """A source's checkpoint (cursor, lastmod, seed schedule, quota), one JSON object each."""
+
+    __tablename__ = "source_state"
+
+    source: str = Field(primary_key=True, max_length=63)
+    updated_at: datetime = _time()
+    state: dict[str, Any] | None = _json()
