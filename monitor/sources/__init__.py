@@ -7,7 +7,7 @@ module, add the config to `SourceConfig` and the pair to `SOURCE_TYPES`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
