@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -12,7 +10,7 @@ from sqlalchemy import text
 from monitor.errors import UnknownClientError
 from monitor.fingerprint.hashes import Hash
 from monitor.fingerprint.matching import IndexEntry
-from monitor.store import Database, open_database
+from monitor.store import Database
 from monitor.store.clients import (
     ClientExistsError,
     add_client,
@@ -31,13 +29,6 @@ from monitor.store.sightings import list_sightings, record_sighting
 SEEN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 DIGEST_A = "a" * 64
 DIGEST_B = "b" * 64
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'm.db'}")
-    yield database
-    database.dispose()
 
 
 def _hashes(seed: int) -> list[Hash]:

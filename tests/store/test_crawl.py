@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from monitor.fingerprint.hashes import Hash
-from monitor.store import Database, open_database
+from monitor.store import Database
 from monitor.store.crawl import (
     finish_sweep,
     get_digest,
@@ -32,13 +28,6 @@ HASHES = (
     Hash(algorithm="pdq", hex="0f" * 32, variant="original"),
     Hash(algorithm="phash", hex="a1" * 8, variant="trimmed-rot270"),
 )
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'm.db'}")
-    yield database
-    database.dispose()
 
 
 def _url_row(db: Database, url: str) -> UrlStateRow:

@@ -32,13 +32,6 @@ def permissive_umask() -> Iterator[None]:
     os.umask(previous)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'm.db'}")
-    yield database
-    database.dispose()
-
-
 @pytest.mark.usefixtures("permissive_umask")
 def test_new_database_and_its_wal_files_are_private(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "folder" / "m.db"

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import StatementError
 
 from monitor.fingerprint.hashes import Hash
-from monitor.store import Database, open_database
+from monitor.store import Database
 from monitor.store.clients import add_client, enroll_item
 from monitor.store.outbox import (
     CLAIM_LEASE,
@@ -25,13 +23,6 @@ from monitor.store.tables import OutboxRow
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 A, B = "target-a", "target-b"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'm.db'}")
-    yield database
-    database.dispose()
 
 
 def _sightings(db: Database, count: int, *, client_id: str = "k1", at: datetime = T0) -> None:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from monitor.errors import MonitorError
 from monitor.fingerprint.hashes import Hash
-from monitor.store import Database, open_database
+from monitor.store import Database
 from monitor.store.clients import add_client, enroll_item
 from monitor.store.outbox import claim_due_alerts, count_undelivered
 from monitor.store.records import Observation
@@ -22,13 +20,6 @@ from monitor.store.sightings import list_sightings, record_sighting
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 IMAGE = "https://forum.example/media/abc.jpg"
 TAKEDOWN = "https://forum.example/report?post=1"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'm.db'}")
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
