@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor.alerts.operator import OperatorSettings
 from monitor.alerts.takedown import TakedownRoute
 from monitor.durations import Duration
 from monitor.errors import ConfigError
@@ -95,6 +96,7 @@ class Settings(BaseModel):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     matching: MatchSettings = Field(default_factory=MatchSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
     scan: ScanSettings = Field(default_factory=ScanSettings)
     sources: list[SourceConfig] = Field(default_factory=list)
     clients: list[ClientSettings] = Field(default_factory=list)
@@ -192,7 +194,7 @@ def _format_location(location: tuple[int | str, ...]) -> str:
     for part in location:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in {"pages", "feed"} and text.endswith("]"):
+        elif part in SOURCE_KINDS and text.endswith("]"):
             continue  # the discriminator's own tag adds nothing for the user
         else:
             text += f".{part}" if text else str(part)

@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from monitor.alerts.takedown import TakedownRegistry
@@ -28,6 +28,7 @@ from monitor.store.crawl import (
     finish_sweep,
     get_digest,
     get_page_state,
+    is_known_url,
     record_url_error,
     save_digest,
     save_image_state,
@@ -55,6 +56,8 @@ class _SweepState:
     pages_seen: set[str] = field(default_factory=set)
     images_seen: set[str] = field(default_factory=set)
     candidates: int = 0
+    polled_urls: set[str] = field(default_factory=set)
+    new_candidates: int = 0
     pages: int = 0
     images: int = 0
     new_sightings: int = 0
@@ -112,6 +115,7 @@ class Pipeline:
             try:
                 async for candidate in source.poll(self._fetcher):
                     state.candidates += 1
+                    self._count_if_new(state, candidate)
                     self._enqueue(state, candidate)
             except (FetchError, FeedError) as failure:
                 error = str(failure)
@@ -126,6 +130,7 @@ class Pipeline:
             started_at=started_at,
             finished_at=self._clock(),
             candidates=state.candidates,
+            new_candidates=state.new_candidates,
             pages=state.pages,
             images=state.images,
             new_sightings=state.new_sightings,
@@ -134,6 +139,12 @@ class Pipeline:
         )
         finish_sweep(self._db, sweep_id=sweep_id, summary=summary)
         return summary
+
+    def _count_if_new(self, state: _SweepState, candidate: Candidate) -> None:
+        if candidate.url not in state.polled_urls:
+            state.polled_urls.add(candidate.url)
+            if not is_known_url(self._db, candidate.url):
+                state.new_candidates += 1
 
     def _enqueue(self, state: _SweepState, candidate: Candidate) -> None:
         if candidate.kind == "page":
@@ -180,10 +191,12 @@ class Pipeline:
 
     async def _visit_page(self, state: _SweepState, candidate: Candidate) -> None:
         known = get_page_state(self._db, candidate.url)
+        # The stored page state has no next-page links: a page to paginate from is fetched whole.
+        conditional = candidate.pages_left == 0
         result = await self._fetcher.fetch_page(
             candidate.url,
-            etag=known.etag if known else None,
-            last_modified=known.last_modified if known else None,
+            etag=known.etag if known and conditional else None,
+            last_modified=known.last_modified if known and conditional else None,
         )
         state.pages += 1
         if result.headers.get("content-type", "").startswith("image/"):
@@ -198,6 +211,7 @@ class Pipeline:
                 ),
             )
             return
+        next_pages: tuple[str, ...] = ()
         if result.not_modified and known is not None:
             images, links = known.images, known.links
         else:
@@ -209,6 +223,7 @@ class Pipeline:
             )
             images = found.images[: self._scan.max_images_per_page]
             links = found.links
+            next_pages = found.next_pages
             save_page_state(
                 self._db,
                 url=candidate.url,
@@ -223,6 +238,20 @@ class Pipeline:
                 state,
                 Candidate(url=image_url, kind="image", source=state.source, page_url=candidate.url),
             )
+        if candidate.pages_left > 0:
+            # Pagination is not a hop deeper: the next page keeps the depth; only the first
+            # next page not yet seen is followed, so a listing costs at most `max_pages` pages.
+            unseen = [url for url in next_pages if url not in state.pages_seen]
+            if unseen:
+                self._enqueue(
+                    state,
+                    replace(
+                        candidate,
+                        url=unseen[0],
+                        page_url=unseen[0],
+                        pages_left=candidate.pages_left - 1,
+                    ),
+                )
         if candidate.depth > 0:
             for link in links:
                 self._enqueue(

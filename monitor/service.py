@@ -10,6 +10,7 @@ from datetime import datetime
 
 from monitor.alerts.apprise_notifier import AppriseNotifier
 from monitor.alerts.delivery import AlertDelivery, DeliveryReport
+from monitor.alerts.outages import OutageAlerts
 from monitor.alerts.takedown import TakedownRegistry
 from monitor.config import Settings
 from monitor.fetch.client import Fetcher
@@ -55,6 +56,9 @@ class Monitor:
             retry_max=settings.alerts.retry_max,
             clock=clock,
         )
+        self.outage_alerts = OutageAlerts(
+            db=db, settings=settings.operator, notifier=AppriseNotifier(), clock=clock
+        )
         context = SourceContext(
             state=DatabaseSourceState(db), confirmed_image_urls=lambda: confirmed_image_urls(db)
         )
@@ -74,6 +78,7 @@ class Monitor:
             summary.failures,
             f", source error: {summary.error}" if summary.error else "",
         )
+        await self.outage_alerts.after_sweep(source_name)
         return summary
 
     async def scan(self, *, only: str | None = None) -> ScanReport:

@@ -5,17 +5,25 @@ each hop's URL and address is checked (`monitor.fetch.addresses`; the default tr
 the resolved address again at connect time, see `monitor.fetch.transport`), streams bodies and
 stops the moment they pass the byte cap (counting decoded bytes, so a gzip bomb stays small),
 and bounds the time of a whole exchange. Failures raise `monitor.errors.FetchError` subclasses.
+
+`call_api` is the same fetch for web APIs: it returns every HTTP status with its body (APIs
+explain a bad key, a rate limit or a spent quota there) and keeps query strings and headers,
+where API keys travel, out of logs and error messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any, Literal
 
 import httpx
 
@@ -65,21 +73,75 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
+class ApiResponse:
+    """A web API's answer, whatever its status: APIs put their errors in the body.
+
+    `url` is the URL that answered, without its query (API keys travel there); `headers` are
+    all response headers with lower-case names.
+    """
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes = field(repr=False)
+    fetched_at: datetime
+
+    def json(self) -> Any:
+        """The body as JSON; FetchError when it is not."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError) as error:
+            reason = str(error) if isinstance(error, ValueError) else "nested too deeply"
+            raise FetchError(self.url, f"malformed JSON from the API: {reason}") from None
+
+
+@dataclass(frozen=True)
+class _ApiCall:
+    """The parts of a web API request that a page or image fetch does not have."""
+
+    method: Literal["GET", "POST"]
+    params: dict[str, str]
+    headers: dict[str, str]
+    data: dict[str, str] | None
+    authorization: str | None
+
+
+@dataclass(frozen=True)
 class _Want:
-    """What one fetch asks for: Accept header, byte cap (and its setting's name), validators."""
+    """What one fetch asks for: Accept header, byte cap (and its setting's name), validators,
+    and for an API call its method, parameters and credentials."""
 
     accept: str
     max_bytes: int
     limit_setting: str
     etag: str | None = None
     last_modified: str | None = None
+    api: _ApiCall | None = None
 
     @property
     def conditional(self) -> bool:
         return self.etag is not None or self.last_modified is not None
 
-    def headers(self) -> dict[str, str]:
+    @property
+    def method(self) -> str:
+        return self.api.method if self.api is not None else "GET"
+
+    @property
+    def follows_redirects(self) -> bool:
+        return self.method == "GET"
+
+    def shown(self, url: str) -> str:
+        """`url` as logs and errors may show it: an API call's query may hold its key."""
+        return url if self.api is None else without_query(url)
+
+    def headers(self, *, to_first_origin: bool = True) -> dict[str, str]:
+        """Request headers; an API call's own headers and credentials go only to the origin
+        of its first URL, never to another host a redirect points to."""
         headers = {"accept": self.accept}
+        if self.api is not None and to_first_origin:
+            headers.update({name.lower(): value for name, value in self.api.headers.items()})
+            if self.api.authorization is not None:
+                headers["authorization"] = self.api.authorization
         if self.etag is not None:
             headers["if-none-match"] = self.etag
         if self.last_modified is not None:
@@ -136,6 +198,44 @@ class Fetcher:
         want = _Want(_ACCEPT_FEED, self._settings.max_page_bytes, "fetch.max_page_bytes")
         return await self._fetch(url, want)
 
+    async def call_api(
+        self,
+        method: Literal["GET", "POST"],
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> ApiResponse:
+        """Call a web API with the safety of every fetch (address checks at every hop, byte
+        cap `fetch.max_page_bytes`, total timeout, politeness).
+
+        Any HTTP status comes back as an `ApiResponse` with its body; only transport failures
+        raise `FetchError` subclasses. GET follows redirects, POST does not. `params` go in
+        the query string, `data` is sent form-encoded, `auth` as HTTP Basic.
+        """
+        if method not in ("GET", "POST"):
+            raise ValueError(f"call_api sends GET or POST, not {method!r}")
+        call = _ApiCall(
+            method=method,
+            params=dict(params or {}),
+            headers=dict(headers or {}),
+            data=dict(data) if data is not None else None,
+            authorization=_basic_authorization(auth) if auth is not None else None,
+        )
+        want = _Want(
+            "application/json", self._settings.max_page_bytes, "fetch.max_page_bytes", api=call
+        )
+        result = await self._fetch(url, want)
+        return ApiResponse(
+            url=without_query(result.final_url),
+            status=result.status,
+            headers=result.headers,
+            body=result.body,
+            fetched_at=result.fetched_at,
+        )
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -152,21 +252,24 @@ class Fetcher:
 
     async def _fetch(self, url: str, want: _Want) -> FetchResult:
         started = time.monotonic()
+        verb = "fetch" if want.api is None else f"api {want.method}"
         try:
             result = await self._follow_redirects(url, want)
         except FetchError as error:
             logger.debug(
-                "fetch %s failed after %.2fs: %s: %s",
-                url,
+                "%s %s failed after %.2fs: %s: %s",
+                verb,
+                want.shown(url),
                 time.monotonic() - started,
                 type(error).__name__,
                 error.reason,
             )
             raise
         logger.debug(
-            "fetch %s -> %s: %d, %d bytes in %.2fs",
-            url,
-            result.final_url,
+            "%s %s -> %s: %d, %d bytes in %.2fs",
+            verb,
+            want.shown(url),
+            want.shown(result.final_url),
             result.status,
             len(result.body),
             time.monotonic() - started,
@@ -174,8 +277,17 @@ class Fetcher:
         return result
 
     async def _follow_redirects(self, url: str, want: _Want) -> FetchResult:
-        target = check_url(url, allow_private=self._settings.allow_private_addresses)
+        label = want.shown(url)  # the URL as errors name it
+        try:
+            target = check_url(url, allow_private=self._settings.allow_private_addresses)
+        except FetchError as error:
+            if want.api is None:
+                raise
+            raise type(error)(label, error.reason) from None
         target = target.copy_with(fragment=None)
+        if want.api is not None and want.api.params:
+            target = target.copy_merge_params(want.api.params)
+        first_origin = _origin(target)
         visited = {str(target)}
         seconds_left = self._settings.total_timeout
         for hop in range(self._settings.max_redirects + 1):
@@ -184,23 +296,27 @@ class Fetcher:
                 started = time.monotonic()
                 try:
                     async with asyncio.timeout(seconds_left):
-                        outcome = await self._exchange(url, target, want)
+                        outcome = await self._exchange(
+                            label, target, want, to_first_origin=_origin(target) == first_origin
+                        )
                 except TimeoutError:
                     raise FetchTimeoutError(
-                        url,
+                        label,
                         f"no complete response within {self._settings.total_timeout:g}s "
                         "(fetch.total_timeout)",
                     ) from None
                 seconds_left -= time.monotonic() - started
             if isinstance(outcome, FetchResult):
                 return outcome
-            target = self._check_redirect(url, outcome, hop=hop)
+            target = self._check_redirect(label, outcome, hop=hop, want=want)
             if str(target) in visited:
-                raise RedirectError(url, f"redirect loop: {target} was already visited")
+                raise RedirectError(
+                    label, f"redirect loop: {want.shown(str(target))} was already visited"
+                )
             visited.add(str(target))
         raise AssertionError("unreachable: the last hop returns or raises")
 
-    def _check_redirect(self, url: str, location: httpx.URL, *, hop: int) -> httpx.URL:
+    def _check_redirect(self, url: str, location: httpx.URL, *, hop: int, want: _Want) -> httpx.URL:
         if hop >= self._settings.max_redirects:
             raise RedirectError(
                 url, f"more than {self._settings.max_redirects} redirects (fetch.max_redirects)"
@@ -208,12 +324,23 @@ class Fetcher:
         try:
             target = check_url(str(location), allow_private=self._settings.allow_private_addresses)
         except (UnsupportedUrlError, BlockedAddressError) as error:
-            raise type(error)(url, f"redirect to {location}: {error.reason}") from None
+            shown = want.shown(str(location))
+            reason = (
+                error.reason if want.api is None else error.reason.replace(str(location), shown)
+            )
+            raise type(error)(url, f"redirect to {shown}: {reason}") from None
         return target.copy_with(fragment=None)
 
-    async def _exchange(self, url: str, target: httpx.URL, want: _Want) -> FetchResult | httpx.URL:
+    async def _exchange(
+        self, url: str, target: httpx.URL, want: _Want, *, to_first_origin: bool = True
+    ) -> FetchResult | httpx.URL:
         """One request: a result, or the (unchecked) URL a redirect points to."""
-        request = self._client.build_request("GET", target, headers=want.headers())
+        request = self._client.build_request(
+            want.method,
+            target,
+            headers=want.headers(to_first_origin=to_first_origin),
+            data=want.api.data if want.api is not None else None,
+        )
         try:
             try:
                 response = await self._client.send(request, stream=True)
@@ -234,8 +361,18 @@ class Fetcher:
     ) -> FetchResult | httpx.URL:
         status = response.status_code
         fetched_at = datetime.now(UTC)
-        if status in _REDIRECT_STATUSES:
+        if status in _REDIRECT_STATUSES and want.follows_redirects:
             return _redirect_target(url, target, response)
+        if want.api is not None:
+            return FetchResult(
+                url=url,
+                final_url=str(target),
+                status=status,
+                headers=dict(response.headers.items()),
+                body=await _read_capped(url, response, want),
+                fetched_at=fetched_at,
+                not_modified=False,
+            )
         not_modified = status == 304 and want.conditional
         if not (200 <= status < 300 or not_modified):
             raise HttpStatusError(url, status)
@@ -272,6 +409,20 @@ class Fetcher:
         else:
             fallback = "network error"
         return FetchError(url, describe_network_failure(error, fallback=fallback))
+
+
+def without_query(url: str) -> str:
+    """`url` without its query and fragment: what logs may show of an API URL."""
+    return url.split("#", 1)[0].split("?", 1)[0]
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+def _basic_authorization(auth: tuple[str, str]) -> str:
+    user, password = auth
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def _sendable(validator: str | None) -> str | None:

@@ -18,6 +18,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from bs4.dammit import EncodingDetector
 from lxml import etree  # type: ignore[import-untyped]
 
+from monitor.fetch.pagination import NextPageFinder
+
 logger = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset(
@@ -61,7 +63,8 @@ _CSS_URL = re.compile(
 
 @dataclass(frozen=True)
 class PageLinks:
-    """What a page points at: images to fingerprint, same-site pages to crawl, rel=next pages."""
+    """What a page points at: images to fingerprint, same-site pages to crawl, and its next
+    pages (rel=next, "Next" links, ?page=N+1...: see `monitor.fetch.pagination`), best first."""
 
     images: tuple[str, ...]
     links: tuple[str, ...]
@@ -217,11 +220,13 @@ class _Collector:
         self._base = base_url
         self._images: dict[str, None] = {}
         self._links: dict[str, None] = {}
-        self._next_pages: dict[str, None] = {}
+        self._next_pages = NextPageFinder(page_url=self._page_url)
 
     def result(self) -> PageLinks:
         return PageLinks(
-            images=tuple(self._images), links=tuple(self._links), next_pages=tuple(self._next_pages)
+            images=tuple(self._images),
+            links=tuple(self._links),
+            next_pages=self._next_pages.best(MAX_NEXT_PAGES),
         )
 
     def visit(self, element: etree._Element) -> None:
@@ -242,7 +247,7 @@ class _Collector:
         elif tag == "video":
             self._add_images([attributes.get("poster")])
         elif tag in ("a", "area"):
-            self._visit_anchor(attributes)
+            self._visit_anchor(element)
         elif tag == "style":
             self._add_images(
                 url for url in css_urls(element.text or "") if has_image_extension(url)
@@ -282,38 +287,30 @@ class _Collector:
             self._add_images([attributes.get("href")])
             self._add_images(parse_srcset(attributes.get("imagesrcset", "")))
         if "next" in rel:
-            self._add_next_page(attributes.get("href"))
+            url = absolute_http_url(attributes.get("href", ""), base=self._base)
+            if url is not None and self._may_be_next_page(url):
+                self._next_pages.add_rel_next(url)
 
-    def _visit_anchor(self, attributes: etree._Attrib) -> None:
-        href = attributes.get("href")
+    def _visit_anchor(self, element: etree._Element) -> None:
+        href = element.get("href")
         if not href:
             return
         url = absolute_http_url(href, base=self._base)
         if url is None:
             return
-        path = urlsplit(url).path
-        if _extension(path) in IMAGE_EXTENSIONS:
+        parts = urlsplit(url)
+        extension = _extension(parts.path)
+        if extension in IMAGE_EXTENSIONS:
             self._add_images([url])
             return
-        if "next" in attributes.get("rel", "").lower().split():
-            self._add_next_page(url)
-        if (
-            len(self._links) < MAX_LINKS
-            and url != self._page_url
-            and _extension(path) not in _NOT_PAGE_EXTENSIONS
-            and same_site(urlsplit(url).hostname, self._page_host)
-        ):
+        if url == self._page_url or not same_site(parts.hostname, self._page_host):
+            return
+        self._next_pages.consider_anchor(element, url)
+        if len(self._links) < MAX_LINKS and extension not in _NOT_PAGE_EXTENSIONS:
             self._links.setdefault(url, None)
 
-    def _add_next_page(self, href: str | None) -> None:
-        url = absolute_http_url(href, base=self._base) if href else None
-        if (
-            url is not None
-            and url != self._page_url
-            and len(self._next_pages) < MAX_NEXT_PAGES
-            and same_site(urlsplit(url).hostname, self._page_host)
-        ):
-            self._next_pages.setdefault(url, None)
+    def _may_be_next_page(self, url: str) -> bool:
+        return url != self._page_url and same_site(urlsplit(url).hostname, self._page_host)
 
     def _add_images(self, candidates: Iterable[str | None]) -> None:
         for raw in candidates:

@@ -13,14 +13,33 @@ from pydantic import BaseModel, Field
 
 from monitor.sources.base import Candidate, CandidateKind, Source, SourceContext
 from monitor.sources.feed import FeedSource, FeedSourceConfig
+from monitor.sources.mastodon import MastodonSource, MastodonSourceConfig
 from monitor.sources.pages import PagesSource, PagesSourceConfig
+from monitor.sources.reddit import RedditSource, RedditSourceConfig
+from monitor.sources.reverse import ReverseSource, ReverseSourceConfig
+from monitor.sources.search import SearchSource, SearchSourceConfig
+from monitor.sources.sitemap import SitemapSource, SitemapSourceConfig
 
-SourceConfig = Annotated[PagesSourceConfig | FeedSourceConfig, Field(discriminator="kind")]
+SourceConfig = Annotated[
+    PagesSourceConfig
+    | FeedSourceConfig
+    | ReverseSourceConfig
+    | SearchSourceConfig
+    | SitemapSourceConfig
+    | RedditSourceConfig
+    | MastodonSourceConfig,
+    Field(discriminator="kind"),
+]
 """One `[[sources]]` table of the config; `kind` picks the model."""
 
 SOURCE_TYPES: tuple[tuple[type[BaseModel], Callable[..., Source]], ...] = (
     (PagesSourceConfig, PagesSource),
     (FeedSourceConfig, FeedSource),
+    (ReverseSourceConfig, ReverseSource),
+    (SearchSourceConfig, SearchSource),
+    (SitemapSourceConfig, SitemapSource),
+    (RedditSourceConfig, RedditSource),
+    (MastodonSourceConfig, MastodonSource),
 )
 
 
@@ -41,8 +60,18 @@ __all__ = [
     "CandidateKind",
     "FeedSource",
     "FeedSourceConfig",
+    "MastodonSource",
+    "MastodonSourceConfig",
     "PagesSource",
     "PagesSourceConfig",
+    "RedditSource",
+    "RedditSourceConfig",
+    "ReverseSource",
+    "ReverseSourceConfig",
+    "SearchSource",
+    "SearchSourceConfig",
+    "SitemapSource",
+    "SitemapSourceConfig",
     "Source",
     "SourceConfig",
     "SourceContext",

@@ -23,6 +23,8 @@ class Candidate:
     `depth > 0`, follows its same-site links with `depth - 1`.
     `kind="image"`: an image URL; `page_url` is the page it was found on (the evidence context),
     or the image URL itself when there is no page.
+    `pages_left`: how many more pages of the same listing the pipeline may follow through the
+    page's next-page links (pagination keeps `depth`; links followed by depth get 0).
     """
 
     url: str
@@ -30,6 +32,7 @@ class Candidate:
     source: str
     page_url: str
     depth: int = 0
+    pages_left: int = 0
 
 
 class SourceState(Protocol):

@@ -1,4 +1,4 @@
-"""Config field types every kind of source shares: its name and its URLs.
+"""Config field types every kind of source shares: its name, its URLs and API keys.
 
 URLs stay plain strings, exactly as written in the config (pydantic's HttpUrl would rewrite
 them), after a check that they are http(s) with a host.
@@ -10,7 +10,7 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, SecretStr
 
 _SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 
@@ -39,7 +39,20 @@ def check_http_url(value: str) -> str:
     return value
 
 
+def check_api_key(value: SecretStr) -> SecretStr:
+    key = value.get_secret_value().strip()
+    if not key or any(character.isspace() or not character.isprintable() for character in key):
+        raise ValueError(
+            "is empty or has spaces; give the key through an environment variable, "
+            'e.g. serpapi_key = "${SERPAPI_KEY}"'
+        )
+    return SecretStr(key)
+
+
 SourceName = Annotated[str, AfterValidator(check_source_name)]
 """The stable ID of a source: stored with every sighting, so it must not change."""
 
 HttpUrlText = Annotated[str, AfterValidator(check_http_url)]
+
+ApiKeyText = Annotated[SecretStr, AfterValidator(check_api_key)]
+"""An API key: never printed (shown as "**********"); write it as "${VAR}" in the config."""

@@ -1,4 +1,5 @@
-"""A pages source: web pages to look at every sweep, following same-site links `depth` deep."""
+"""A pages source: web pages to look at every sweep, following same-site links `depth` deep
+and next-page links (pagination) up to `max_pages` pages per configured URL."""
 
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ class PagesSourceConfig(BaseModel):
         le=5,
         description="How many same-site links deep to follow from each page; 0: the page only.",
     )
+    max_pages: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description=(
+            "How many pages of each configured URL's listing to follow through its next-page "
+            'links (rel=next, "Next", ?page=N+1), counting the first; 1: no pagination.'
+        ),
+    )
     every: Duration = timedelta(minutes=30)
 
 
@@ -50,5 +60,10 @@ class PagesSource:
     async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
         for url in dict.fromkeys(self._config.urls):
             yield Candidate(
-                url=url, kind="page", source=self.name, page_url=url, depth=self._config.depth
+                url=url,
+                kind="page",
+                source=self.name,
+                page_url=url,
+                depth=self._config.depth,
+                pages_left=self._config.max_pages - 1,
             )

@@ -86,6 +86,12 @@ def url_errors(db: Database) -> list[tuple[str, str, datetime]]:
         return [(row.url, row.last_error or "", row.checked_at) for row in rows]
 
 
+def is_known_url(db: Database, url: str) -> bool:
+    """True when the monitor has looked at `url` before (fetched it, or failed to)."""
+    with db.session() as session:
+        return session.get(UrlStateRow, url) is not None
+
+
 def get_digest(db: Database, sha256: str) -> tuple[tuple[Hash, ...] | None, str | None] | None:
     """Known bytes: (their fingerprints, or None and why they could not be fingerprinted)."""
     with db.session() as session:
@@ -137,6 +143,7 @@ def finish_sweep(db: Database, *, sweep_id: int, summary: SweepSummary) -> None:
         assert row is not None
         row.finished_at = summary.finished_at
         row.candidates = summary.candidates
+        row.new_candidates = summary.new_candidates
         row.pages = summary.pages
         row.images = summary.images
         row.new_sightings = summary.new_sightings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -83,3 +83,9 @@ class SweepSummary:
     new_sightings: int
     failures: int
     error: str | None
+    # Distinct URLs the source yielded that the monitor had never looked at (no url_state row).
+    new_candidates: int = 0
+
+    @property
+    def duration(self) -> timedelta | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at

@@ -135,6 +135,7 @@ class SweepRow(SQLModel, table=True):
     started_at: datetime = _time()
     finished_at: datetime | None = _time(nullable=True)
     candidates: int = 0
+    new_candidates: int = 0  # never looked at before: no url_state row when the source yielded it
     pages: int = 0
     images: int = 0
     new_sightings: int = 0
@@ -150,3 +151,19 @@ class SourceStateRow(SQLModel, table=True):
     source: str = Field(primary_key=True, max_length=63)
     updated_at: datetime = _time()
     state: dict[str, Any] | None = _json()
+
+
+class SourceOutageRow(SQLModel, table=True):
+    """A source failing `operator.failures_before_alert` sweeps in a row: the operator is owed
+    one alert that it fails and, once a sweep succeeds again, one that it recovered."""
+
+    __tablename__ = "source_outage"
+
+    source: str = Field(primary_key=True, max_length=63)
+    first_failed_sweep: int  # the sweep.id that began the outage: identifies it
+    failing_since: datetime = _time()
+    error: str
+    failure_alerted_at: datetime | None = _time(nullable=True)
+    recovered_at: datetime | None = _time(nullable=True)
+    # Operator URLs (by `target_id`) that took the message now owed, so a retry skips them.
+    delivered_targets: list[str] | None = _json()

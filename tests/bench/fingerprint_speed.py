@@ -13,7 +13,6 @@ Everything stays in memory.
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import sys
 import time
@@ -21,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageEnhance
 
 from monitor.fingerprint import (
     Hash,
@@ -32,59 +31,13 @@ from monitor.fingerprint import (
     fingerprint_enrolled,
     hamming,
 )
+from tests.bench.distractors import same_picture, synthetic_distractors
+from tests.bench.distractors import tiles_and_crops as distractors
+from tests.bench.transforms import add_border, full_resolution, jpeg, letterbox
 
 MAX_PIXELS = 200_000_000
 
-# Photos in the calibration set that are one picture in different colours (judged by eye): a
-# re-upload in other colours is one we want to find, so these pairs are not "unrelated".
-SAME_PICTURE = (
-    frozenset({"020", "021", "022", "023"}),  # Ubuntu MATE aurora: cold, dark, radioactive, warm
-    frozenset({"017", "018"}),  # MATE stripes, dark and light
-)
-
-
-def same_picture(name_a: str, name_b: str) -> bool:
-    return any({name_a[:3], name_b[:3]} <= family for family in SAME_PICTURE)
-
-
 Transform = Callable[[Image.Image, random.Random], Image.Image]
-
-
-def full_resolution(data: bytes) -> Image.Image:
-    """The photo as a person sees it: oriented, transparency on white, full size."""
-    with Image.open(io.BytesIO(data)) as opened:
-        image = ImageOps.exif_transpose(opened)
-    if image.mode in ("RGBA", "LA", "PA", "P"):
-        rgba = image.convert("RGBA")
-        return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-def jpeg(image: Image.Image, quality: int = 90) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality)
-    return buffer.getvalue()
-
-
-def add_border(image: Image.Image, rng: random.Random) -> Image.Image:
-    colour = tuple(rng.randrange(256) for _ in range(3))
-    pad_x, pad_y = image.width // 10, image.height // 10
-    framed = Image.new("RGB", (image.width + 2 * pad_x, image.height + 2 * pad_y), colour)
-    framed.paste(image, (pad_x, pad_y))
-    return framed
-
-
-def letterbox(image: Image.Image, _rng: random.Random) -> Image.Image:
-    """Black bars to a 16:9 frame (9:16 for a wide image), scaled to 1280 on the long side."""
-    width, height = image.size
-    if width / height < 16 / 9:
-        frame = (max(width, round(height * 16 / 9)), height)
-    else:
-        frame = (width, round(width * 16 / 9))
-    canvas = Image.new("RGB", frame, "black")
-    canvas.paste(image, ((frame[0] - width) // 2, (frame[1] - height) // 2))
-    canvas.thumbnail((1280, 1280), Image.Resampling.LANCZOS)
-    return canvas
 
 
 TRANSFORMS: dict[str, tuple[Transform, int]] = {
@@ -100,31 +53,6 @@ TRANSFORMS: dict[str, tuple[Transform, int]] = {
     "border 10%": (add_border, 90),
     "letterbox": (letterbox, 85),
 }
-
-
-def distractors(image: Image.Image, rng: random.Random) -> list[Image.Image]:
-    """Crops and tiles of a photo: related to it, but not re-uploads of it."""
-    width, height = image.size
-    tiles = [
-        image.crop((x * width // 2, y * height // 2, (x + 1) * width // 2, (y + 1) * height // 2))
-        for x in (0, 1)
-        for y in (0, 1)
-    ]
-    centre = image.crop((width // 4, height // 4, 3 * width // 4, 3 * height // 4))
-    left = rng.randrange(width // 3)
-    strip = image.crop((left, 0, left + width // 2, height))
-    return [*tiles, centre, strip]
-
-
-def synthetic_distractors() -> list[Image.Image]:
-    """Images web pages are full of: flat fills, gradients, a line of text on white."""
-    images = [Image.new("RGB", (640, 480), colour) for colour in ("white", "black", "#336699")]
-    gradient = Image.linear_gradient("L").resize((640, 480)).convert("RGB")
-    images += [gradient, gradient.rotate(90, expand=True)]
-    text = Image.new("RGB", (640, 200), "white")
-    ImageDraw.Draw(text).text((20, 80), "Sign in to continue", fill="black")
-    images.append(text)
-    return images
 
 
 @dataclass(frozen=True)

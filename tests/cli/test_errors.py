@@ -35,6 +35,7 @@ EVERY_COMMAND = (
     ["scan"],
     ["run"],
     ["sightings"],
+    ["sources"],
     ["notify-test", "--client", "K-1"],
     ["demo"],
 )

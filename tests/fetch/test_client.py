@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import json
 import logging
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -22,7 +25,7 @@ from monitor.errors import (
     UnsupportedUrlError,
 )
 from monitor.fetch.addresses import IPAddress
-from monitor.fetch.client import EVIDENCE_HEADERS, Fetcher
+from monitor.fetch.client import EVIDENCE_HEADERS, ApiResponse, Fetcher
 from monitor.fetch.transport import GuardedTransport
 from tests.fetch.conftest import (
     CACHED_ETAG,
@@ -36,6 +39,7 @@ from tests.fetch.conftest import (
     make_settings,
     png_bytes,
     redirect,
+    respond,
 )
 
 
@@ -492,3 +496,240 @@ async def test_failed_requests_give_their_turn_back() -> None:
             with pytest.raises(HttpStatusError):
                 await fetcher.fetch_page("http://a.test/missing")
         assert (await fetcher.fetch_page("http://a.test/")).status == 200
+
+
+# --- web APIs ---------------------------------------------------------------------------------
+
+API_KEY = "k-3f9a7e-secret"
+
+
+def api_route(
+    status: int, body: bytes, *, headers: tuple[tuple[str, str], ...] = ()
+) -> tuple[list[str], Any]:
+    """A route that answers like an API and records the full path (query included) it got."""
+    seen: list[str] = []
+
+    def route(request: BaseHTTPRequestHandler, web: TestWeb) -> None:
+        seen.append(request.path)
+        respond(request, status, body, content_type="application/json", headers=headers)
+
+    return seen, route
+
+
+async def test_api_get_sends_params_and_headers_and_returns_all_headers(
+    fetcher: Fetcher, test_web: TestWeb
+) -> None:
+    seen, route = api_route(200, b'{"ok": true}', headers=(("X-RateLimit-Remaining", "41"),))
+    test_web.routes["/api/search.json"] = route
+
+    response = await fetcher.call_api(
+        "GET",
+        test_web.url("/api/search.json"),
+        params={"engine": "google_lens", "url": "https://a.example/x.jpg?s=1", "api_key": API_KEY},
+        headers={"X-Api-Key": API_KEY},
+    )
+
+    assert isinstance(response, ApiResponse)
+    assert response.status == 200
+    assert response.json() == {"ok": True}
+    assert response.url == test_web.url("/api/search.json")
+    assert response.headers["x-ratelimit-remaining"] == "41"
+    assert response.headers["content-type"] == "application/json"
+    assert response.fetched_at.tzinfo is UTC
+    [path] = seen
+    assert "engine=google_lens" in path
+    assert "url=https%3A%2F%2Fa.example%2Fx.jpg%3Fs%3D1" in path
+    assert f"api_key={API_KEY}" in path
+    sent = test_web.requests[-1].headers
+    assert sent["x-api-key"] == API_KEY
+    assert sent["accept"] == "application/json"
+    assert sent["user-agent"] == make_settings().user_agent
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (401, b'{"error": "Invalid API key."}', ()),
+        (429, b'{"error": "Too many requests."}', (("Retry-After", "30"),)),
+        (402, b'{"code": 402, "messages": ["No more searches."]}', ()),
+        (503, b"<html>upstream down</html>", ()),
+    ],
+)
+async def test_api_error_statuses_come_back_with_their_body(
+    fetcher: Fetcher,
+    test_web: TestWeb,
+    status: int,
+    body: bytes,
+    headers: tuple[tuple[str, str], ...],
+) -> None:
+    _seen, route = api_route(status, body, headers=headers)
+    test_web.routes["/api/x"] = route
+    response = await fetcher.call_api("GET", test_web.url("/api/x"), params={"q": "a"})
+    assert response.status == status
+    assert response.body == body
+    for name, value in headers:
+        assert response.headers[name.lower()] == value
+
+
+@pytest.mark.parametrize(
+    "body", [b"<html>not json</html>", b"", b'{"unterminated": ', b"[" * 100_000, b"\xff\xfe"]
+)
+async def test_malformed_json_is_a_fetch_error_without_the_query(
+    fetcher: Fetcher, test_web: TestWeb, body: bytes
+) -> None:
+    _seen, route = api_route(200, body)
+    test_web.routes["/api/bad"] = route
+    response = await fetcher.call_api("GET", test_web.url("/api/bad"), params={"api_key": API_KEY})
+    with pytest.raises(FetchError, match="malformed JSON from the API") as caught:
+        response.json()
+    assert caught.value.url == test_web.url("/api/bad")
+    assert API_KEY not in str(caught.value)
+
+
+async def test_api_logs_and_errors_never_show_the_query_or_headers(
+    test_web: TestWeb, closed_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    _seen, route = api_route(200, b"{}")
+    test_web.routes["/api/ok"] = route
+    with caplog.at_level(logging.DEBUG, logger="monitor.fetch.client"):
+        async with Fetcher(make_settings()) as fetcher:
+            await fetcher.call_api(
+                "GET", test_web.url("/api/ok"), params={"api_key": API_KEY}, auth=("u", API_KEY)
+            )
+            with pytest.raises(FetchError) as refused:
+                await fetcher.call_api(
+                    "GET", f"http://127.0.0.1:{closed_port}/api", params={"api_key": API_KEY}
+                )
+        async with Fetcher(make_settings(allow_private_addresses=False)) as strict:
+            with pytest.raises(BlockedAddressError) as blocked:
+                await strict.call_api("GET", f"http://127.0.0.1/api?api_key={API_KEY}")
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("/api/ok" in message and "200" in message for message in messages)
+    assert all(API_KEY not in message and "?" not in message for message in messages)
+    for error in (refused.value, blocked.value):
+        assert API_KEY not in str(error)
+        assert "?" not in error.url
+
+
+async def test_api_body_is_capped_while_streaming(test_web: TestWeb) -> None:
+    async with Fetcher(make_settings(max_page_bytes=100_000)) as fetcher:
+        with pytest.raises(ResponseTooLargeError, match=r"fetch\.max_page_bytes"):
+            await fetcher.call_api("GET", test_web.url("/huge"))
+    assert test_web.sent_bytes.get("/huge", 0) < HUGE_BODY_LIMIT
+
+
+async def test_api_call_hits_the_total_deadline(test_web: TestWeb) -> None:
+    async with Fetcher(make_settings(total_timeout=0.5)) as fetcher:
+        started = time.monotonic()
+        with pytest.raises(FetchTimeoutError):
+            await fetcher.call_api("GET", test_web.url("/hang"), params={"api_key": API_KEY})
+    assert time.monotonic() - started < 3
+
+
+async def test_api_get_follows_redirects_with_every_hop_checked(
+    fetcher: Fetcher, test_web: TestWeb
+) -> None:
+    followed = await fetcher.call_api("GET", test_web.url("/redirect/303"))
+    assert followed.status == 200
+    assert followed.url == test_web.url("/page")
+
+    with pytest.raises(BlockedAddressError, match=r"169\.254\.169\.254") as caught:
+        await fetcher.call_api(
+            "GET", test_web.url("/redirect/metadata"), params={"api_key": API_KEY}
+        )
+    assert API_KEY not in str(caught.value)
+
+
+class ApiRecorder:
+    """A MockTransport handler that records each request and answers from a table."""
+
+    def __init__(self, answers: dict[str, httpx.Response]) -> None:
+        self.answers = answers
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        return self.answers.get(str(request.url.copy_with(query=None)), httpx.Response(404))
+
+
+async def test_api_post_sends_form_data_and_basic_auth_and_does_not_follow_redirects() -> None:
+    recorder = ApiRecorder(
+        {
+            "https://api.test/token": httpx.Response(200, json={"access_token": "t"}),
+            "https://api.test/moved": httpx.Response(
+                302, headers={"location": "https://elsewhere.test/"}, content=b"moved"
+            ),
+        }
+    )
+    async with mock_api_fetcher(recorder) as fetcher:
+        token = await fetcher.call_api(
+            "POST",
+            "https://api.test/token",
+            data={"grant_type": "client_credentials"},
+            auth=("client-id", API_KEY),
+        )
+        moved = await fetcher.call_api("POST", "https://api.test/moved", data={"a": "b"})
+
+    assert token.status == 200
+    assert token.json() == {"access_token": "t"}
+    first = recorder.requests[0]
+    assert first.method == "POST"
+    assert first.content == b"grant_type=client_credentials"
+    assert first.headers["content-type"] == "application/x-www-form-urlencoded"
+    expected = base64.b64encode(f"client-id:{API_KEY}".encode()).decode()
+    assert first.headers["authorization"] == f"Basic {expected}"
+    assert moved.status == 302
+    assert moved.body == b"moved"
+    assert [str(request.url) for request in recorder.requests] == [
+        "https://api.test/token",
+        "https://api.test/moved",
+    ]
+
+
+async def test_api_credentials_never_follow_a_redirect_to_another_origin() -> None:
+    recorder = ApiRecorder(
+        {
+            "https://api.test/v1": httpx.Response(
+                302, headers={"location": "https://cdn.test/v1-result"}
+            ),
+            "https://cdn.test/v1-result": httpx.Response(200, content=json.dumps([1]).encode()),
+        }
+    )
+    async with mock_api_fetcher(recorder) as fetcher:
+        response = await fetcher.call_api(
+            "GET",
+            "https://api.test/v1",
+            params={"q": "x"},
+            headers={"X-Api-Key": API_KEY},
+            auth=("user", API_KEY),
+        )
+    assert response.json() == [1]
+    assert response.url == "https://cdn.test/v1-result"
+    first, second = recorder.requests
+    assert first.headers["x-api-key"] == API_KEY
+    assert "authorization" in first.headers
+    assert "x-api-key" not in second.headers
+    assert "authorization" not in second.headers
+    assert second.url.query == b""
+
+
+async def test_api_calls_wait_for_their_polite_turn() -> None:
+    recorder = Recorder()
+    async with mock_fetcher(recorder, per_host_delay=0.25) as fetcher:
+        await asyncio.gather(
+            *(fetcher.call_api("GET", "http://a.test/api", params={"n": str(n)}) for n in range(3))
+        )
+    starts = sorted(at for _host, at in recorder.starts)
+    assert min(later - earlier for earlier, later in itertools.pairwise(starts)) >= 0.2
+
+
+async def test_api_method_must_be_get_or_post(fetcher: Fetcher) -> None:
+    with pytest.raises(ValueError, match="GET or POST"):
+        await fetcher.call_api("DELETE", "http://a.test/x")  # type: ignore[arg-type]
+
+
+def mock_api_fetcher(recorder: ApiRecorder) -> Fetcher:
+    settings = make_settings(allow_private_addresses=False)
+    return Fetcher(settings, transport=httpx.MockTransport(recorder))

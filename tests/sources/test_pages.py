@@ -28,13 +28,15 @@ def no_network(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"a pages source must not fetch; it asked for {request.url}")
 
 
-async def test_poll_yields_each_page_once_with_the_configured_depth() -> None:
-    source = PagesSource(config(depth=2))
+async def test_poll_yields_each_page_once_with_the_configured_depth_and_page_limit() -> None:
+    source = PagesSource(config(depth=2, max_pages=4))
     async with Fetcher(FetchSettings(), transport=httpx.MockTransport(no_network)) as fetcher:
         candidates = [candidate async for candidate in source.poll(fetcher)]
     assert candidates == [
-        Candidate(url=URLS[0], kind="page", source="watched-forums", page_url=URLS[0], depth=2),
-        Candidate(url=URLS[1], kind="page", source="watched-forums", page_url=URLS[1], depth=2),
+        Candidate(
+            url=url, kind="page", source="watched-forums", page_url=url, depth=2, pages_left=3
+        )
+        for url in URLS[:2]
     ]
 
 
@@ -42,6 +44,7 @@ def test_config_defaults() -> None:
     parsed = config()
     assert parsed.urls == URLS  # exactly as written
     assert parsed.depth == 1
+    assert parsed.max_pages == 10
     assert parsed.every == timedelta(minutes=30)
     assert (PagesSource(parsed).name, PagesSource(parsed).kind) == ("watched-forums", "pages")
 
@@ -58,6 +61,8 @@ def test_config_defaults() -> None:
         ),
         ({"depth": 6}, ("depth",), "less than or equal to 5"),
         ({"depth": -1}, ("depth",), "greater than or equal to 0"),
+        ({"max_pages": 0}, ("max_pages",), "greater than or equal to 1"),
+        ({"max_pages": 101}, ("max_pages",), "less than or equal to 100"),
         ({"every": "soon"}, ("every",), "is not a duration"),
         ({"name": "Forums!"}, ("name",), "source name 'Forums!' is not allowed"),
         ({"url": "https://one.example/"}, ("url",), "Extra inputs are not permitted"),

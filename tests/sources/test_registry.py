@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,10 +14,13 @@ from monitor.fetch.settings import FetchSettings
 from monitor.sources import (
     SOURCE_TYPES,
     Candidate,
-    FeedSource,
     FeedSourceConfig,
-    PagesSource,
+    MastodonSourceConfig,
     PagesSourceConfig,
+    RedditSourceConfig,
+    ReverseSourceConfig,
+    SearchSourceConfig,
+    SitemapSourceConfig,
     SourceConfig,
     build_source,
 )
@@ -30,21 +34,96 @@ FEED = b"""<rss version="2.0"><channel>
 EXAMPLES: dict[type[BaseModel], dict[str, object]] = {
     PagesSourceConfig: {"kind": "pages", "name": "some-pages", "urls": ["https://a.example/"]},
     FeedSourceConfig: {"kind": "feed", "name": "some-feed", "url": "https://a.example/feed"},
+    ReverseSourceConfig: {
+        "kind": "reverse",
+        "name": "some-reverse",
+        "urls": ["https://a.example/seed.jpg"],
+        "serpapi_key": "test-key",
+    },
+    SearchSourceConfig: {
+        "kind": "search",
+        "name": "some-search",
+        "queries": ["a name"],
+        "serpapi_key": "test-key",
+    },
+    SitemapSourceConfig: {
+        "kind": "sitemap",
+        "name": "some-sitemap",
+        "urls": ["https://a.example/sitemap.xml"],
+    },
+    RedditSourceConfig: {
+        "kind": "reddit",
+        "name": "some-reddit",
+        "client_id": "test-id",
+        "client_secret": "test-secret",
+        "subreddits": ["some_board"],
+    },
+    MastodonSourceConfig: {
+        "kind": "mastodon",
+        "name": "some-mastodon",
+        "instance": "https://a.example",
+        "hashtags": ["sometag"],
+    },
+}
+# API sources get an answer of their API's shape at these paths; every other path gets FEED.
+API_ANSWERS: dict[str, bytes] = {
+    "/search.json": json.dumps(
+        {
+            "search_metadata": {"status": "Success"},
+            "visual_matches": [{"link": "https://b.example/p", "image": "https://b.example/i.jpg"}],
+            "organic_results": [{"link": "https://b.example/p"}],
+        }
+    ).encode(),
+    "/sitemap.xml": b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:image="http://www.google.com/schemas/sitemap-image/1.1"><url>
+        <loc>https://a.example/p</loc><image:image><image:loc>https://a.example/p.jpg</image:loc>
+        </image:image></url></urlset>""",
+    "/api/v1/access_token": b'{"access_token": "t", "token_type": "bearer", "expires_in": 86400}',
+    "/r/some_board/new": json.dumps(
+        {
+            "kind": "Listing",
+            "data": {
+                "after": None,
+                "children": [
+                    {
+                        "kind": "t3",
+                        "data": {
+                            "name": "t3_abc",
+                            "permalink": "/r/some_board/comments/abc/x/",
+                            "url": "https://i.redd.it/abc.jpg",
+                        },
+                    }
+                ],
+            },
+        }
+    ).encode(),
+    "/api/v1/timelines/tag/sometag": json.dumps(
+        [
+            {
+                "id": "1",
+                "url": "https://a.example/@a/1",
+                "media_attachments": [{"type": "image", "url": "https://a.example/1.jpg"}],
+            }
+        ]
+    ).encode(),
 }
 
 source_configs = TypeAdapter(list[SourceConfig])
 
 
 def serve_feed(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, stream=httpx.ByteStream(FEED))
+    body = API_ANSWERS.get(request.url.path, FEED)
+    return httpx.Response(200, stream=httpx.ByteStream(body))
 
 
 def test_kind_selects_the_config_model() -> None:
-    pages, feed = source_configs.validate_python(list(EXAMPLES.values()))
-    assert isinstance(pages, PagesSourceConfig)
-    assert isinstance(feed, FeedSourceConfig)
-    assert isinstance(build_source(pages), PagesSource)
-    assert isinstance(build_source(feed), FeedSource)
+    configs = source_configs.validate_python(list(EXAMPLES.values()))
+    assert [type(config) for config in configs] == list(EXAMPLES)
+    source_types = dict(SOURCE_TYPES)
+    for config in configs:
+        source_type = source_types[type(config)]
+        assert isinstance(source_type, type)
+        assert isinstance(build_source(config), source_type)
 
 
 def test_unknown_kind_lists_the_known_ones() -> None:

@@ -1,0 +1,164 @@
+"""Distances between every candidate and every enrolled item, computed as whole matrices.
+
+Candidate and enrolled hashes become arrays of 64-bit words; distances are XOR + popcount over
+blocks of candidate rows against all enrolled rows at once, then reduced to the closest pair
+per (candidate, item). Our matcher's rule is applied to those matrices exactly as `MatchIndex`
+applies it (the benchmark checks that both agree on every re-upload); the plain baselines get
+one hash per picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitor.fingerprint import Hash, MatchSettings
+from tests.bench.baselines import PlainHashes
+
+# Rows of candidate hashes compared at once: 256 rows x ~7,000 enrolled rows x 4 words.
+BLOCK_ROWS = 256
+FAR = np.int16(999)
+
+Distance = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class PairDistances:
+    """Closest distances per (candidate, item): shape (candidates, items), FAR where none."""
+
+    ours_pdq: np.ndarray  # bits, our PDQ hashes (any orientation or variant)
+    ours_slack: (
+        np.ndarray
+    )  # max(pHash - T_phash, dHash - T_dhash) of the closest pair; <= 0 matches
+    plain_pdq: np.ndarray
+    plain_phash: np.ndarray
+
+    def ours_match(self, settings: MatchSettings) -> np.ndarray:
+        matched: np.ndarray = (self.ours_pdq <= settings.pdq) | (self.ours_slack <= 0)
+        return matched
+
+
+def pair_distances(
+    candidates: Sequence[tuple[Sequence[Hash], PlainHashes]],
+    enrolled: Sequence[tuple[Sequence[Hash], PlainHashes]],
+    *,
+    settings: MatchSettings,
+) -> PairDistances:
+    def slack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        phash = np.bitwise_count(a[:, None, 0] ^ b[None, :, 0]).astype(np.int16)
+        dhash = np.bitwise_count(a[:, None, 1] ^ b[None, :, 1]).astype(np.int16)
+        slacks: np.ndarray = np.maximum(phash - settings.phash, dhash - settings.dhash)
+        return slacks
+
+    shape = (len(candidates), len(enrolled))
+    cand_pdq, cand_pdq_owner = _pdq_rows([ours for ours, _plain in candidates])
+    item_pdq, item_pdq_owner = _pdq_rows([ours for ours, _plain in enrolled])
+    cand_pairs, cand_pair_owner = _pair_rows([ours for ours, _plain in candidates])
+    item_pairs, item_pair_owner = _pair_rows([ours for ours, _plain in enrolled])
+    plain_cand = [plain for _ours, plain in candidates]
+    plain_items = [plain for _ours, plain in enrolled]
+    everyone = np.arange(len(candidates))
+    every_item = np.arange(len(enrolled))
+    return PairDistances(
+        ours_pdq=_closest(
+            (cand_pdq, cand_pdq_owner), (item_pdq, item_pdq_owner), shape, distance=_bits
+        ),
+        ours_slack=_closest(
+            (cand_pairs, cand_pair_owner), (item_pairs, item_pair_owner), shape, distance=slack
+        ),
+        plain_pdq=_closest(
+            (_plain_pdq(plain_cand), everyone),
+            (_plain_pdq(plain_items), every_item),
+            shape,
+            distance=_bits,
+        ),
+        plain_phash=_closest(
+            (_plain_phash(plain_cand), everyone),
+            (_plain_phash(plain_items), every_item),
+            shape,
+            distance=_bits,
+        ),
+    )
+
+
+def _bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Differing bits between every row of a and every row of b (rows of 64-bit words)."""
+    counts: np.ndarray = np.bitwise_count(a[:, None, :] ^ b[None, :, :]).sum(axis=2, dtype=np.int16)
+    return counts
+
+
+def _closest(
+    candidate: tuple[np.ndarray, np.ndarray],
+    item: tuple[np.ndarray, np.ndarray],
+    shape: tuple[int, int],
+    *,
+    distance: Distance,
+) -> np.ndarray:
+    """The smallest distance per (candidate, item) over their rows; rows are grouped by owner."""
+    rows, owners = candidate
+    item_rows, item_owners = item
+    out = np.full(shape, FAR, dtype=np.int16)
+    if len(rows) == 0 or len(item_rows) == 0:
+        return out
+    item_starts = _group_starts(item_owners)
+    item_ids = item_owners[item_starts]
+    for start in range(0, len(rows), BLOCK_ROWS):
+        block_owners = owners[start : start + BLOCK_ROWS]
+        per_item = np.minimum.reduceat(
+            distance(rows[start : start + BLOCK_ROWS], item_rows), item_starts, axis=1
+        )
+        starts = _group_starts(block_owners)
+        per_candidate = np.minimum.reduceat(per_item, starts, axis=0)
+        cells = np.ix_(block_owners[starts], item_ids)
+        # A candidate whose rows straddle two blocks keeps the smaller of both.
+        out[cells] = np.minimum(out[cells], per_candidate)
+    return out
+
+
+def _group_starts(owners: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+
+
+def _pdq_rows(pictures: Sequence[Sequence[Hash]]) -> tuple[np.ndarray, np.ndarray]:
+    rows = [
+        (owner, bytes.fromhex(h.hex))
+        for owner, hashes in enumerate(pictures)
+        for h in hashes
+        if h.algorithm == "pdq"
+    ]
+    return _stack(rows, words=4)
+
+
+def _pair_rows(pictures: Sequence[Sequence[Hash]]) -> tuple[np.ndarray, np.ndarray]:
+    """(pHash, dHash) of the same variant, as MatchIndex pairs them."""
+    rows = []
+    for owner, hashes in enumerate(pictures):
+        phashes: dict[str, list[str]] = {}
+        for h in hashes:
+            if h.algorithm == "phash":
+                phashes.setdefault(h.variant, []).append(h.hex)
+        for h in hashes:
+            if h.algorithm == "dhash":
+                rows += [
+                    (owner, bytes.fromhex(p) + bytes.fromhex(h.hex))
+                    for p in phashes.get(h.variant, [])
+                ]
+    return _stack(rows, words=2)
+
+
+def _stack(rows: list[tuple[int, bytes]], *, words: int) -> tuple[np.ndarray, np.ndarray]:
+    if not rows:
+        return np.zeros((0, words), dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    owners = np.array([owner for owner, _ in rows], dtype=np.int64)
+    values = np.frombuffer(b"".join(value for _, value in rows), dtype=">u8")
+    return values.astype(np.uint64).reshape(len(rows), words), owners
+
+
+def _plain_pdq(hashes: Sequence[PlainHashes]) -> np.ndarray:
+    return np.frombuffer(b"".join(h.pdq for h in hashes), dtype=np.uint64).reshape(-1, 4)
+
+
+def _plain_phash(hashes: Sequence[PlainHashes]) -> np.ndarray:
+    return np.array([[h.phash] for h in hashes], dtype=np.uint64)
