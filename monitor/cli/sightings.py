@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
@@ -15,16 +16,100 @@ from monitor.cli.output import iso, print_json, stdout
 from monitor.errors import NotifyError
 from monitor.store.clients import get_client
 from monitor.store.records import Sighting
+from monitor.store.review import change_status, get_sighting, status_history
 from monitor.store.sightings import list_sightings
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sightings = commands.add_parser("sightings", help="list sightings (the evidence)")
+    sightings = commands.add_parser(
+        "sightings", help="list sightings (the evidence), show one, record a review"
+    )
     sightings.add_argument("--client", metavar="ID", help="only this client's")
     sightings.set_defaults(handler=run_sightings)
+    actions = sightings.add_subparsers(dest="sightings_action", metavar="ACTION")
+    show = actions.add_parser("show", help="one sighting with its full history")
+    show.add_argument("sighting_id", type=int, metavar="ID")
+    show.set_defaults(handler=run_show)
+    for name, (status, text) in REVIEW_ACTIONS.items():
+        action = actions.add_parser(name, help=text)
+        action.add_argument("sighting_ids", type=int, nargs="+", metavar="ID")
+        action.add_argument("--note", help="why (kept in the history)")
+        if status == "reported":
+            action.add_argument(
+                "--to",
+                dest="reported_to",
+                required=True,
+                metavar="WHERE",
+                help="to whom or where, e.g. the platform's NCII form",
+            )
+            action.add_argument("--route", help="by which route, e.g. ncii-form, email, dmca")
+        action.set_defaults(handler=run_review, to_status=status)
     test = commands.add_parser("notify-test", help="send a harmless test alert to a client")
     test.add_argument("--client", required=True, metavar="ID")
     test.set_defaults(handler=run_notify_test)
+
+
+REVIEW_ACTIONS = {
+    "confirm": (
+        "confirmed",
+        "confirm sightings as real re-uploads (reverse searches start from them)",
+    ),
+    "dismiss": ("dismissed", "dismiss sightings as false positives"),
+    "reported": ("reported", "record that sightings were reported for removal"),
+}
+
+
+def run_review(args: argparse.Namespace, context: CommandContext) -> int:
+    db = context.database()
+    changed = [
+        change_status(
+            db,
+            sighting_id=sighting_id,
+            to_status=args.to_status,
+            at=datetime.now(UTC),
+            note=args.note,
+            reported_to=getattr(args, "reported_to", None),
+            route=getattr(args, "route", None),
+        )
+        for sighting_id in args.sighting_ids
+    ]
+    if context.json:
+        print_json([sighting_json(sighting) for sighting in changed])
+    else:
+        for sighting in changed:
+            stdout.print(f"sighting {sighting.id}: {sighting.status}")
+    return 0
+
+
+def run_show(args: argparse.Namespace, context: CommandContext) -> int:
+    db = context.database()
+    sighting = get_sighting(db, args.sighting_id)
+    history = [
+        {
+            "at": iso(change.at),
+            "from": change.from_status,
+            "to": change.to_status,
+            "note": change.note,
+            "reported_to": change.reported_to,
+            "route": change.route,
+        }
+        for change in status_history(db, sighting.id)
+    ]
+    if context.json:
+        print_json({**sighting_json(sighting), "history": history})
+        return 0
+    for key, value in sighting_json(sighting).items():
+        stdout.print(f"{key:>13}: {value}")
+    stdout.print(f"{'history':>13}: {iso(sighting.first_seen)} found (new)")
+    for step in history:
+        details = ", ".join(
+            f"{label} {step[key]}"
+            for label, key in (("to", "reported_to"), ("via", "route"))
+            if step[key]
+        )
+        note = f" ({step['note']})" if step["note"] else ""
+        stdout.print(f"{'':>15}{step['at']} {step['to']}{' ' + details if details else ''}{note}")
+    return 0
 
 
 def sighting_json(sighting: Sighting) -> dict[str, Any]:

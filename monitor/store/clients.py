@@ -20,6 +20,7 @@ from monitor.store.tables import (
     ItemHashRow,
     ItemRow,
     OutboxRow,
+    SightingEventRow,
     SightingRow,
 )
 
@@ -76,6 +77,7 @@ def remove_client(db: Database, client_id: str) -> dict[str, int]:
         removed: dict[str, int] = {}
         for label, table in (
             ("alerts", OutboxRow),
+            ("review events", SightingEventRow),
             ("sightings", SightingRow),
             ("fingerprints", ItemHashRow),
             ("items", ItemRow),

@@ -77,25 +77,6 @@ def confirmed_image_urls(db: Database) -> list[str]:
         return list(rows)
 
 
-SIGHTING_STATUSES = ("new", "confirmed", "dismissed")
-
-
-def set_sighting_status(db: Database, sighting_id: int, status: str) -> Sighting:
-    """Mark a sighting as reviewed: "confirmed" makes its image a reverse-search seed."""
-    if status not in SIGHTING_STATUSES:
-        raise StoreError(
-            f"{status!r} is not a sighting status; use one of: {', '.join(SIGHTING_STATUSES)}"
-        )
-    with db.session() as session:
-        row = session.get(SightingRow, sighting_id)
-        if row is None:
-            raise StoreError(f"no sighting {sighting_id}; list them with `monitor sightings`")
-        row.status = status
-        session.add(row)
-        session.flush()
-        return to_sighting(row)
-
-
 def list_sightings(db: Database, *, client_id: str | None = None) -> list[Sighting]:
     with db.session() as session:
         query = select(SightingRow).order_by(col(SightingRow.first_seen), col(SightingRow.id))

@@ -167,3 +167,19 @@ class SourceOutageRow(SQLModel, table=True):
     recovered_at: datetime | None = _time(nullable=True)
     # Operator URLs (by `target_id`) that took the message now owed, so a retry skips them.
     delivered_targets: list[str] | None = _json()
+
+
+class SightingEventRow(SQLModel, table=True):
+    """One step in a sighting's review history: who decided what, when, and why."""
+
+    __tablename__ = "sighting_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sighting_id: int = Field(foreign_key="sighting.id", index=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    at: datetime = _time()
+    from_status: str = Field(max_length=32)
+    to_status: str = Field(max_length=32)
+    note: str | None = Field(default=None, max_length=2000)
+    reported_to: str | None = Field(default=None, max_length=500)
+    route: str | None = Field(default=None, max_length=200)

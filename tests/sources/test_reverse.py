@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, Iterator, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from monitor.service import running_monitor
 from monitor.sources.base import Candidate, MemorySourceState, SourceContext
 from monitor.sources.reverse import ReverseSource, ReverseSourceConfig
 from monitor.sources.search_api import ApiKeyError
-from monitor.store.sightings import list_sightings, set_sighting_status
+from monitor.store.review import change_status
+from monitor.store.sightings import list_sightings
 from tests.sources.loopback_sites import serve_site
 from tests.sources.recorded_api import RecordedApi, fixture, json_reply, serve_api
 from tests.sources.search_support import (
@@ -480,7 +481,9 @@ async def test_a_confirmed_sighting_leads_to_copies_on_two_other_sites(tmp_path:
             assert idle.sweeps[0].candidates == 0, "nothing confirmed yet: nothing to search"
             assert api.seen("/search.json") == []
 
-            set_sighting_status(monitor.db, seen.id, "confirmed")
+            change_status(
+                monitor.db, sighting_id=seen.id, to_status="confirmed", at=datetime.now(UTC)
+            )
             report = await monitor.scan(only="rev")
 
             [request] = api.seen("/search.json")
