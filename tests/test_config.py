@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from monitor.config import default_config_path, load_settings
+from monitor.config import (
+    SOURCE_KINDS,
+    Settings,
+    _expand_env,
+    default_config_path,
+    load_settings,
+)
 from monitor.errors import ConfigError
 from monitor.sources import FeedSourceConfig, PagesSourceConfig
 
@@ -308,3 +315,21 @@ def test_the_default_config_path_follows_monitor_config() -> None:
     assert default_config_path({"MONITOR_CONFIG": "/etc/monitor/k17.toml"}) == Path(
         "/etc/monitor/k17.toml"
     )
+
+
+def test_every_commented_source_example_in_the_starter_config_is_valid() -> None:
+    """A newcomer uncomments an example and it must load as it stands."""
+    from monitor.cli.init import starter_config
+
+    text = starter_config()
+    examples = text[text.index("# Where to look.") :].splitlines()[1:]
+    uncommented = [
+        line[2:]
+        for line in examples
+        if line.startswith("# [") or (line.startswith("# ") and "=" in line)
+    ]
+    data = tomllib.loads("\n".join(uncommented))
+    kinds = [source["kind"] for source in data["sources"]]
+    assert sorted(kinds) == sorted(SOURCE_KINDS), "every kind of source has an example"
+    environ = {"SERPAPI_KEY": "k", "TINEYE_API_KEY": "k", "REDDIT_CLIENT_SECRET": "s"}
+    Settings.model_validate(_expand_env(data, environ=environ, where=""))
