@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.logging import RichHandler
 
 from monitor import __version__
-from monitor.cli import clients, demo, enroll, init, sightings, sources, sweeps
+from monitor.cli import clients, db, demo, enroll, init, sightings, sources, sweeps
 from monitor.cli.context import CommandContext
 from monitor.cli.output import fail, stderr
 from monitor.config import default_config_path
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (init, clients, enroll, sweeps, sightings, sources, demo):
+    for module in (init, clients, enroll, sweeps, sightings, sources, demo, db):
         module.add_parsers(commands)
     for subparser in _all_subparsers(commands):
         _add_common(subparser, suppress=True)

@@ -8,6 +8,7 @@ from importlib.resources import files
 from monitor.cli.context import CommandContext
 from monitor.cli.output import stdout, write_private_file
 from monitor.errors import InputError
+from monitor.store.database import redacted_url
 
 
 def starter_config() -> str:
@@ -32,6 +33,6 @@ def run_init(args: argparse.Namespace, context: CommandContext) -> int:
             raise InputError(f"cannot write {path}: {error.strerror}") from None
         stdout.print(f"wrote the starter config to {path}; edit it to add sources")
     database = context.database()
-    stdout.print(f"database ready at {database.url}")
+    stdout.print(f"database ready at {redacted_url(database.url)}")
     stdout.print("next: `monitor client add ID`, then `monitor enroll --client ID PATH...`")
     return 0

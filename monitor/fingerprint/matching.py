@@ -29,6 +29,9 @@ class MatchSettings(BaseModel):
     re-uploads came within 28 bits, unrelated images no closer than 84. pHash+dHash is the
     fallback for pictures PDQ finds too flat; the re-uploads it had to catch were within
     pHash 10 / dHash 7, and no unrelated pair had both pHash <= 12 and dHash <= 11.
+    `python -m tests.bench.accuracy PHOTOS_DIR` (1,182,944 unrelated pairs, tiles and decoy
+    windows of the same photos): no false match through PDQ, 4 through pHash+dHash, all tiles of
+    flat two-tone graphics against a window of another one.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

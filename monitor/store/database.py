@@ -1,4 +1,4 @@
-"""The engine, its sessions, and first-time creation of the database."""
+"""The engine, its sessions, and bringing the schema up to date (see `migrations`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlmodel import Session, create_engine
 
 from monitor.errors import ConfigError, MonitorError
 from monitor.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from monitor.store.migrations import (
+    SchemaUpgrade,
+    current_revision,
+    head_revision,
+    known_revisions,
+    upgrade_to_head,
+)
+
+UPGRADE_HINT = "run `monitor db upgrade`"
 
 
 class StoreError(MonitorError):
@@ -36,10 +45,35 @@ class Database:
             self.engine = create_engine(url, pool_pre_ping=True)
 
     def create_schema(self) -> None:
-        try:
-            SQLModel.metadata.create_all(self.engine)
-        except OperationalError as error:
-            raise StoreError(f"cannot create the database at {self.url}: {error.orig}") from None
+        """SQLite: upgrade to the newest schema. PostgreSQL: refuse an out-of-date schema."""
+        if self.is_sqlite:
+            self.upgrade_schema()
+        else:
+            self.check_schema()
+
+    def upgrade_schema(self) -> SchemaUpgrade:
+        with self.engine.begin() as connection:
+            return upgrade_to_head(connection)
+
+    def check_schema(self) -> None:
+        with self.engine.connect() as connection:
+            found = current_revision(connection)
+        wanted = head_revision()
+        if found == wanted:
+            return
+        if found is None:
+            raise ConfigError(
+                f"storage.url: the database has no monitor schema yet: {UPGRADE_HINT}"
+            )
+        if found not in known_revisions():
+            raise ConfigError(
+                f"storage.url: the database schema is at revision {found}, which this version "
+                f"of monitor does not know (a newer version upgraded it): upgrade monitor"
+            )
+        raise ConfigError(
+            f"storage.url: the database schema is at revision {found}, this version of monitor "
+            f"needs {wanted}: {UPGRADE_HINT}"
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -57,13 +91,34 @@ class Database:
 
 
 def open_database(url: str) -> Database:
-    """Open (and on first use create) the database the config names."""
+    """Open the database the config names; on SQLite, create or upgrade its schema first."""
     try:
         database = Database(url)
         database.create_schema()
     except (OSError, SQLAlchemyError) as error:
-        raise ConfigError(f"storage.url: cannot open {url}: {error}") from None
+        raise ConfigError(f"storage.url: cannot open {redacted_url(url)}: {error}") from None
     return database
+
+
+def upgrade_database(url: str) -> SchemaUpgrade:
+    """`monitor db upgrade`: bring any database's schema to the newest revision."""
+    database: Database | None = None
+    try:
+        database = Database(url)
+        return database.upgrade_schema()
+    except (OSError, SQLAlchemyError) as error:
+        raise ConfigError(f"storage.url: cannot upgrade {redacted_url(url)}: {error}") from None
+    finally:
+        if database is not None:
+            database.dispose()
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its password, which must not reach a terminal or a log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the configured URL"
 
 
 def _create_private_sqlite_file(url: str) -> None:

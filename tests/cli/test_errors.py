@@ -38,6 +38,7 @@ EVERY_COMMAND = (
     ["sources"],
     ["notify-test", "--client", "K-1"],
     ["demo"],
+    ["db", "upgrade"],
 )
 
 

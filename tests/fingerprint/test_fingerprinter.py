@@ -4,8 +4,10 @@ import random
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+import pdqhash
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from monitor.errors import ImageDecodeError, ImageTooLargeError
 from monitor.fingerprint import (
@@ -114,6 +116,30 @@ def test_a_flat_candidate_gets_no_pdq_but_keeps_phash_and_dhash() -> None:
     algorithms = _algorithms(hashes)
     assert "pdq" not in algorithms
     assert algorithms["phash"] == algorithms["dhash"] >= 1
+
+
+def test_a_candidate_below_pdq_quality_60_gets_no_pdq() -> None:
+    # Quality 50-59 passes ThreatExchange's cut-off, but tiles of flat two-tone graphics at 52-53
+    # came within 22 bits of unrelated graphics in the accuracy benchmark.
+    gradient = Image.linear_gradient("L").resize((512, 384)).convert("RGB")
+    ImageDraw.Draw(gradient).ellipse((160, 120, 380, 285), fill=(128, 128, 128))
+    _bits, quality = pdqhash.compute(np.asarray(gradient))
+    assert 50 <= quality < 60
+    algorithms = _algorithms(fingerprint_image(gradient, variants=False))
+    assert "pdq" not in algorithms
+    assert algorithms["phash"] >= 1
+    enrolled = fingerprint_image(gradient, variants=True)
+    assert _algorithms(enrolled)["pdq"] == len({h.variant for h in enrolled}) >= 8
+
+
+def test_a_faint_mark_on_white_gets_no_phash_or_dhash() -> None:
+    # A watermark alone on a blank overlay (grey deviation 2.6): its pHash and dHash matched a
+    # flat graphic before the blank floor was raised from 2 to 3.
+    overlay = Image.new("RGB", (640, 480), "white")
+    ImageDraw.Draw(overlay).rectangle((584, 424, 600, 440), fill=(150, 150, 150))
+    algorithms = _algorithms(fingerprint_candidate(encode(overlay, "PNG"), max_pixels=MAX_PIXELS))
+    assert "phash" not in algorithms
+    assert "dhash" not in algorithms
 
 
 def test_tiny_and_odd_shaped_images_are_hashed() -> None:

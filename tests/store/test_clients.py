@@ -209,7 +209,13 @@ def test_remove_erases_everything_of_the_client_and_counts_it(db: Database) -> N
 
     removed = remove_client(db, "k1")
 
-    assert removed == {"alerts": 2, "sightings": 2, "fingerprints": 6, "items": 2}
+    assert removed == {
+        "alerts": 2,
+        "review events": 0,
+        "sightings": 2,
+        "fingerprints": 6,
+        "items": 2,
+    }
     assert _rows_mentioning(db, "k1") == {
         "outbox": 0,
         "sighting": 0,
@@ -242,7 +248,13 @@ def test_a_removed_client_can_be_added_again_from_nothing(db: Database) -> None:
 def test_removing_a_client_with_nothing_enrolled(db: Database) -> None:
     add_client(db, client_id="k1")
 
-    assert remove_client(db, "k1") == {"alerts": 0, "sightings": 0, "fingerprints": 0, "items": 0}
+    assert remove_client(db, "k1") == {
+        "alerts": 0,
+        "review events": 0,
+        "sightings": 0,
+        "fingerprints": 0,
+        "items": 0,
+    }
     assert list_clients(db) == []
 
 
