@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import socket
@@ -61,7 +62,9 @@ def _web_handler(web: ServedWeb) -> type[BaseHTTPRequestHandler]:
             if etag:
                 self.send_header("ETag", etag)
             self.end_headers()
-            self.wfile.write(body)
+            # A client that gave up (a cancelled sweep, a killed daemon) is not the server's error.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
