@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from monitor.fetch.client import Fetcher
 
@@ -67,6 +67,37 @@ class SourceContext:
 
     state: SourceState = field(default_factory=MemorySourceState)
     confirmed_image_urls: Callable[[], Sequence[str]] = lambda: ()
+
+
+class SourceConfigFields(Protocol):
+    """What every `[[sources]]` model has: its stable name and its kind."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+ConfigT = TypeVar("ConfigT", bound=SourceConfigFields)
+
+
+class ConfiguredSource(Generic[ConfigT]):
+    """The `name`, `kind` and `config` of a source, read from the config it was built from."""
+
+    _config: ConfigT
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def kind(self) -> str:
+        return self._config.kind
+
+    @property
+    def config(self) -> ConfigT:
+        return self._config
 
 
 class Source(Protocol):

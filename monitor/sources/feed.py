@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from monitor.durations import Duration
 from monitor.fetch.client import Fetcher
-from monitor.sources.base import Candidate
+from monitor.sources.base import Candidate, ConfiguredSource
 from monitor.sources.feedparse import FeedEntry, parse_feed
 from monitor.sources.fields import HttpUrlText, SourceName
 
@@ -27,7 +27,7 @@ class FeedSourceConfig(BaseModel):
     every: Duration = timedelta(hours=1)
 
 
-class FeedSource:
+class FeedSource(ConfiguredSource[FeedSourceConfig]):
     """Yields each entry's page (depth 0: its images only) and the images the entry carries.
 
     A feed that cannot be fetched or read raises `FetchError` or `FeedError`: the whole sweep of
@@ -36,18 +36,6 @@ class FeedSource:
 
     def __init__(self, config: FeedSourceConfig) -> None:
         self._config = config
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def kind(self) -> str:
-        return "feed"
-
-    @property
-    def config(self) -> FeedSourceConfig:
-        return self._config
 
     async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
         result = await fetcher.fetch_feed(self._config.url)

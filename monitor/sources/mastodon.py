@@ -31,7 +31,7 @@ from monitor.sources.api_pacing import (
     finite_number,
     utc_now,
 )
-from monitor.sources.base import Candidate, SourceContext
+from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
 from monitor.sources.fields import HttpUrlText, SourceName
 from monitor.sources.mastodon_statuses import (
     MastodonStatus,
@@ -136,7 +136,7 @@ class _TimelineFailed(Exception):
     """One timeline could not be read this sweep (5xx, malformed JSON); the others go on."""
 
 
-class MastodonSource:
+class MastodonSource(ConfiguredSource[MastodonSourceConfig]):
     """Yields the images of new media statuses, each with the status's page."""
 
     uses_context = True
@@ -158,18 +158,6 @@ class MastodonSource:
             sleep=sleep,
             clock=clock,
         )
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def kind(self) -> str:
-        return "mastodon"
-
-    @property
-    def config(self) -> MastodonSourceConfig:
-        return self._config
 
     async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
         state = self._state.load(self.name)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.durations import Duration
 from monitor.fetch.client import Fetcher
-from monitor.sources.base import Candidate
+from monitor.sources.base import Candidate, ConfiguredSource
 from monitor.sources.fields import HttpUrlText, SourceName
 
 
@@ -39,23 +39,11 @@ class PagesSourceConfig(BaseModel):
     every: Duration = timedelta(minutes=30)
 
 
-class PagesSource:
+class PagesSource(ConfiguredSource[PagesSourceConfig]):
     """Hands the configured pages to the pipeline, which fetches, extracts and follows links."""
 
     def __init__(self, config: PagesSourceConfig) -> None:
         self._config = config
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def kind(self) -> str:
-        return "pages"
-
-    @property
-    def config(self) -> PagesSourceConfig:
-        return self._config
 
     async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
         for url in dict.fromkeys(self._config.urls):

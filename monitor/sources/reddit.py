@@ -31,7 +31,7 @@ from monitor.sources.api_pacing import (
     finite_number,
     utc_now,
 )
-from monitor.sources.base import Candidate, SourceContext
+from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
 from monitor.sources.fields import HttpUrlText, SourceName
 from monitor.sources.reddit_auth import CREDENTIALS_HINT, RedditAppToken
 from monitor.sources.reddit_posts import ListingError, RedditPost, parse_listing, post_order
@@ -138,7 +138,7 @@ class _ListingFailed(Exception):
     """One listing could not be read this sweep (5xx, malformed JSON); the others go on."""
 
 
-class RedditSource:
+class RedditSource(ConfiguredSource[RedditSourceConfig]):
     """Yields the images of new posts (direct, gallery and preview images, page = the post)
     and the outside pages posts link to."""
 
@@ -169,18 +169,6 @@ class RedditSource:
             pacer=self._pacer,
             clock=clock,
         )
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def kind(self) -> str:
-        return "reddit"
-
-    @property
-    def config(self) -> RedditSourceConfig:
-        return self._config
 
     async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
         state = self._state.load(self.name)

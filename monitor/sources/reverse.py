@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor.durations import Duration
 from monitor.fetch.client import Fetcher
-from monitor.sources.base import Candidate, SourceContext
+from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
 from monitor.sources.fields import ApiKeyText, HttpUrlText, SourceName, check_http_url
 from monitor.sources.search_api import candidates_from
 from monitor.sources.search_sweep import (
@@ -95,7 +95,7 @@ class ReverseSourceConfig(BaseModel):
         return self
 
 
-class ReverseSource:
+class ReverseSource(ConfiguredSource[ReverseSourceConfig]):
     """Searches the web for the images of confirmed sightings; see the module docstring."""
 
     uses_context = True
@@ -130,18 +130,6 @@ class ReverseSource:
             if config.tineye_key is not None
             else None
         )
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def kind(self) -> str:
-        return "reverse"
-
-    @property
-    def config(self) -> ReverseSourceConfig:
-        return self._config
 
     async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
         seeds = self._seeds()

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from monitor.durations import Duration
 from monitor.fetch.client import Fetcher
-from monitor.sources.base import Candidate, SourceContext
+from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
 from monitor.sources.fields import ApiKeyText, HttpUrlText, SourceName
 from monitor.sources.search_api import candidates_from
 from monitor.sources.search_sweep import (
@@ -58,7 +58,7 @@ class SearchSourceConfig(BaseModel):
     )
 
 
-class SearchSource:
+class SearchSource(ConfiguredSource[SearchSourceConfig]):
     """Searches SerpApi for the configured queries; see the module docstring."""
 
     uses_context = True
@@ -80,18 +80,6 @@ class SearchSource:
             api_key=config.serpapi_key.get_secret_value(),
             key_setting=f'serpapi_key of source "{config.name}"',
         )
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def kind(self) -> str:
-        return "search"
-
-    @property
-    def config(self) -> SearchSourceConfig:
-        return self._config
 
     async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
         queries = list(dict.fromkeys(self._config.queries))

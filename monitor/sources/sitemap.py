@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.durations import Duration
 from monitor.errors import FeedError, FetchError
 from monitor.fetch.client import Fetcher
-from monitor.sources.base import Candidate, SourceContext
+from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
 from monitor.sources.fields import HttpUrlText, SourceName
 from monitor.sources.sitemap_memory import SitemapMemory
 from monitor.sources.sitemapparse import (
@@ -69,7 +69,7 @@ class _Budget:
     sitemaps: int
 
 
-class SitemapSource:
+class SitemapSource(ConfiguredSource[SitemapSourceConfig]):
     """Yields new or changed sitemap pages (depth 0) and their image-sitemap images.
 
     A configured sitemap that cannot be fetched or read raises `FetchError` or `FeedError` at
@@ -89,18 +89,6 @@ class SitemapSource:
         self._config = config
         self._context = context
         self._clock = clock
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def kind(self) -> str:
-        return "sitemap"
-
-    @property
-    def config(self) -> SitemapSourceConfig:
-        return self._config
 
     async def poll(self, fetcher: Fetcher) -> AsyncIterator[Candidate]:
         memory = SitemapMemory.from_state(self._context.state.load(self.name))
