@@ -183,3 +183,131 @@ class SightingEventRow(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     reported_to: str | None = Field(default=None, max_length=500)
     route: str | None = Field(default=None, max_length=200)
+
+
+class EvidenceEntryRow(SQLModel, table=True):
+    """One entry of a client's tamper-evident evidence log.
+
+    `content` is the entry's canonical JSON text (sorted keys, no spaces) exactly as hashed;
+    `entry_sha256` = SHA-256 over the previous entry's hash and this content, so changing,
+    deleting or re-ordering any row breaks the chain from there on.
+    """
+
+    __tablename__ = "evidence_entry"
+    __table_args__ = (UniqueConstraint("client_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    seq: int  # 1, 2, 3... per client
+    at: datetime = _time()
+    kind: str = Field(max_length=32)  # first_seen, seen_again, recheck, status, takedown, capture
+    sighting_id: int | None = Field(default=None, foreign_key="sighting.id", index=True)
+    content: str
+    prev_sha256: str = Field(max_length=64)
+    entry_sha256: str = Field(max_length=64)
+
+
+class SightingCheckRow(SQLModel, table=True):
+    """One re-check of a confirmed or reported sighting: is the image still served?"""
+
+    __tablename__ = "sighting_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sighting_id: int = Field(foreign_key="sighting.id", index=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    checked_at: datetime = _time()
+    # "present" (a matching image is still served), "absent" (404/410, host gone, image
+    # replaced, page no longer shows it) or "inconclusive" (timeout, 5xx: says nothing).
+    outcome: str = Field(max_length=16)
+    image_status: int | None = None
+    page_status: int | None = None
+    detail: str | None = Field(default=None, max_length=2000)
+
+
+class SightingFollowUpRow(SQLModel, table=True):
+    """Re-check bookkeeping of one sighting (kept apart from the evidence row itself)."""
+
+    __tablename__ = "sighting_follow_up"
+
+    sighting_id: int = Field(foreign_key="sighting.id", primary_key=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    next_check_at: datetime = _time(index=True)
+    last_checked_at: datetime | None = _time(nullable=True)
+    absent_in_a_row: int = 0
+    removed_at: datetime | None = _time(nullable=True)
+    reappeared_at: datetime | None = _time(nullable=True)
+    claimed_until: datetime | None = _time(nullable=True)
+
+
+class SuppressionRow(SQLModel, table=True):
+    """An image a client's reviewer dismissed as a false positive: never alerted again for
+    that client, whether it comes back with the same bytes or as a near copy."""
+
+    __tablename__ = "suppression"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    sighting_id: int | None = Field(default=None, foreign_key="sighting.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="item.id")
+    created_at: datetime = _time()
+    sha256: str | None = Field(default=None, index=True, max_length=64)
+    hashes: list[list[str]] | None = _json()  # [[algorithm, variant, hex], ...] of the image
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class TakedownRow(SQLModel, table=True):
+    """A takedown request prepared for one sighting: by which route, to whom, what it said."""
+
+    __tablename__ = "takedown"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sighting_id: int = Field(foreign_key="sighting.id", index=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    prepared_at: datetime = _time()
+    route: str = Field(max_length=64)
+    recipient: str = Field(max_length=1000)  # a form URL or an email address
+    subject: str | None = Field(default=None, max_length=500)
+    body: str | None = None
+    body_sha256: str = Field(max_length=64)
+
+
+class CaptureRow(SQLModel, table=True):
+    """An encrypted capture (WARC or screenshot) of a page at first sight; the file is
+    encrypted to the client's age key, so this server can write it but never read it."""
+
+    __tablename__ = "capture"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sighting_id: int = Field(foreign_key="sighting.id", index=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    created_at: datetime = _time()
+    kind: str = Field(max_length=16)  # "warc" or "screenshot"
+    path: str | None = None  # relative to the captures directory; None when it failed
+    plaintext_sha256: str | None = Field(default=None, max_length=64)
+    encrypted_sha256: str | None = Field(default=None, max_length=64)
+    size: int | None = None
+    error: str | None = Field(default=None, max_length=2000)
+
+
+class StaffUserRow(SQLModel, table=True):
+    """A dashboard account: an admin sees every client, a reviewer only those assigned."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=100)
+    password_hash: str = Field(max_length=500)
+    role: str = Field(max_length=16)  # "admin" or "reviewer"
+    created_at: datetime = _time()
+    disabled: bool = False
+    # Bumped on password change or sign-out everywhere: older session cookies stop working.
+    session_generation: int = 0
+
+
+class StaffClientRow(SQLModel, table=True):
+    """Which clients a reviewer may see."""
+
+    __tablename__ = "staff_client"
+
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True)
+    client_id: str = Field(foreign_key="client.id", primary_key=True)

@@ -18,7 +18,12 @@ from monitor.errors import ConfigError
 from monitor.store import open_database
 from monitor.store.database import upgrade_database
 from monitor.store.health import source_health
-from monitor.store.migrations import BASELINE, alembic_config, head_revision
+from monitor.store.migrations import (
+    BASELINE,
+    WITH_NEW_CANDIDATES,
+    alembic_config,
+    head_revision,
+)
 from monitor.store.sightings import list_sightings
 from tests.pg_cluster import PostgresCluster
 
@@ -156,8 +161,9 @@ def test_a_sqlite_database_from_before_migrations_is_adopted_when_opened(tmp_pat
 def test_a_sqlite_database_from_before_migrations_with_every_column_is_adopted(
     tmp_path: Path,
 ) -> None:
+    # The newest schema a database made by `create_all` could have: migrations came with 0002.
     url = f"sqlite:///{tmp_path / 'recent.db'}"
-    _migrate(url, "head")
+    _migrate(url, WITH_NEW_CANDIDATES)
     _execute(url, "DROP TABLE alembic_version")
 
     open_database(url).dispose()
