@@ -19,14 +19,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.alerts.operator import OperatorSettings
 from monitor.alerts.takedown import TakedownRoute
+from monitor.allowlist import AllowEntryText
+from monitor.capture.seal import AGE_RECIPIENT_HINT, parse_recipient
+from monitor.capture.settings import CaptureSettings
 from monitor.durations import Duration
 from monitor.errors import ConfigError
 from monitor.fetch.settings import FetchSettings
 from monitor.fingerprint.matching import MatchSettings
+from monitor.fingerprint.profiles import ProfileName
+from monitor.follow_up.settings import FollowUpSettings
 from monitor.sources import SOURCE_TYPES, SourceConfig
+from monitor.sources.fields import CLIENT_ID_PATTERN
+from monitor.takedown.routes import ROUTES
+from monitor.takedown.settings import RequesterDetails, TakedownSettings
+from monitor.web.settings import WebSettings
 
 DEFAULT_CONFIG_NAME = "monitor.toml"
-CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 SOURCE_KINDS = tuple(
     str(get_args(config.model_fields["kind"].annotation)[0]) for config, _source in SOURCE_TYPES
 )
@@ -62,6 +70,46 @@ class ClientSettings(BaseModel):
 
     id: str = Field(pattern=CLIENT_ID_PATTERN)
     notify: list[str] = Field(default_factory=list, description="Apprise URLs; ${VAR} expands")
+    matching: ProfileName | None = Field(
+        default=None,
+        description='Matching profile for this client ("strict", "standard", "loose"); '
+        "default: the [matching] section.",
+    )
+    requester: dict[str, RequesterDetails] = Field(
+        default_factory=dict,
+        description="Who sends takedown requests, per route; other routes print placeholders.",
+    )
+    allow: list[AllowEntryText] = Field(
+        default_factory=list,
+        description="Her own domains (with subdomains) or http(s) URL prefixes of her own pages "
+        "and accounts: images found there are never recorded for her.",
+    )
+
+    capture: bool = Field(
+        default=False,
+        description="Capture each new sighting's page (WARC, screenshot), sealed to age_recipient.",
+    )
+    age_recipient: str | None = Field(
+        default=None, description="The age public key (age1...) captures are sealed to."
+    )
+
+    @model_validator(mode="after")
+    def _capture_needs_a_key(self) -> ClientSettings:
+        if self.age_recipient is not None:
+            parse_recipient(self.age_recipient)
+        elif self.capture:
+            raise ValueError(f"capture = true needs age_recipient; {AGE_RECIPIENT_HINT}")
+        return self
+
+    @field_validator("requester")
+    @classmethod
+    def _known_routes(cls, value: dict[str, RequesterDetails]) -> dict[str, RequesterDetails]:
+        for route in value:
+            if route not in ROUTES:
+                raise ValueError(
+                    f"requester.{route}: no such takedown route; use one of: {', '.join(ROUTES)}"
+                )
+        return value
 
 
 class AlertSettings(BaseModel):
@@ -98,6 +146,10 @@ class Settings(BaseModel):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
     scan: ScanSettings = Field(default_factory=ScanSettings)
+    follow_up: FollowUpSettings = Field(default_factory=FollowUpSettings)
+    takedown: TakedownSettings = Field(default_factory=TakedownSettings)
+    captures: CaptureSettings = Field(default_factory=CaptureSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     sources: list[SourceConfig] = Field(default_factory=list)
     clients: list[ClientSettings] = Field(default_factory=list)
 
@@ -122,6 +174,29 @@ class Settings(BaseModel):
                 return source
         known = ", ".join(source.name for source in self.sources) or "none configured"
         raise ConfigError(f"no source named {name!r} in the config (sources: {known})")
+
+    def capture_clients(self) -> list[tuple[str, str]]:
+        """(client id, age recipient) of every client whose sightings are captured."""
+        return [
+            (client.id, client.age_recipient)
+            for client in self.clients
+            if client.capture and client.age_recipient is not None
+        ]
+
+    def requester_for(self, client_id: str, route: str) -> RequesterDetails | None:
+        for client in self.clients:
+            if client.id == client_id:
+                return client.requester.get(route)
+        return None
+
+    def matching_for(self, client_id: str) -> MatchSettings:
+        """The match thresholds for one client: its own profile, else the [matching] section."""
+        for client in self.clients:
+            if client.id == client_id and client.matching is not None:
+                if client.matching == self.matching.profile:
+                    return self.matching
+                return MatchSettings.for_profile(client.matching)
+        return self.matching
 
     def notify_urls_for(self, client_id: str) -> list[str]:
         for client in self.clients:
@@ -157,7 +232,8 @@ def load_settings(path: Path, *, environ: Mapping[str, str] | None = None) -> Se
         settings = Settings.model_validate(expanded)
     except ValidationError as error:
         raise ConfigError(f"{path}: {describe_validation_error(error)}") from None
-    return _resolve_sqlite_path(settings, base=path.parent)
+    settings = _resolve_sqlite_path(settings, base=path.parent)
+    return _resolve_folders(settings, base=path.parent)
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -236,3 +312,16 @@ def _resolve_sqlite_path(settings: Settings, *, base: Path) -> Settings:
         database = (base / database).resolve()
     storage = settings.storage.model_copy(update={"url": f"sqlite:///{database}"})
     return settings.model_copy(update={"storage": storage})
+
+
+def _resolve_folders(settings: Settings, *, base: Path) -> Settings:
+    """Folders in the config are relative to the config file, like the SQLite path."""
+    folder = settings.takedown.templates
+    if folder is not None and not folder.is_absolute():
+        takedown = settings.takedown.model_copy(update={"templates": (base / folder).resolve()})
+        settings = settings.model_copy(update={"takedown": takedown})
+    captures = settings.captures.directory
+    if not captures.is_absolute():
+        moved = settings.captures.model_copy(update={"directory": (base / captures).resolve()})
+        settings = settings.model_copy(update={"captures": moved})
+    return settings

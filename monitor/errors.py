@@ -8,6 +8,8 @@ MonitorError                  base: the message is for the user: what is wrong a
  +-- ImageError               bytes that cannot be fingerprinted
  |    +-- ImageDecodeError        not an image Pillow can read, truncated, or hostile
  |    +-- ImageTooLargeError      more pixels than fetch.max_pixels (decompression bomb guard)
+ |    +-- VideoDecodeError        not a video PyAV may read (MP4, MOV, WebM, AVI), or broken
+ |    +-- VideoTooLargeError      a video past its frame-size, frame-count or decode-time cap
  +-- FetchError               one URL could not be fetched; `.url` and `.reason` say which and why
  |    +-- BlockedAddressError     the host is (or resolves to) a private or metadata address
  |    +-- ResponseTooLargeError   the body passed the byte cap while streaming
@@ -56,6 +58,14 @@ class ImageDecodeError(ImageError):
 
 
 class ImageTooLargeError(ImageError):
+    pass
+
+
+class VideoDecodeError(ImageError):
+    pass
+
+
+class VideoTooLargeError(ImageError):
     pass
 
 

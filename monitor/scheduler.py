@@ -20,6 +20,10 @@ from monitor.service import Monitor
 log = logging.getLogger(__name__)
 OUTBOX_INTERVAL = timedelta(seconds=30)
 DELIVERY_GRACE = timedelta(seconds=60)
+# How often the daemon looks for due re-checks; each sighting's own pace is follow_up.every.
+FOLLOW_UP_TICK = timedelta(seconds=60)
+# New sightings of clients with captures on are captured within this long of being recorded.
+CAPTURE_TICK = timedelta(seconds=30)
 
 
 class Daemon:
@@ -79,7 +83,44 @@ class Daemon:
                 misfire_grace_time=None,
                 next_run_time=now,
             )
+        if self._monitor.settings.follow_up.enabled:
+            scheduler.add_job(
+                self._follow_up,
+                "interval",
+                seconds=FOLLOW_UP_TICK.total_seconds(),
+                id="follow_up",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=now,
+            )
+        if self._monitor.settings.capture_clients():
+            scheduler.add_job(
+                self._capture,
+                "interval",
+                seconds=CAPTURE_TICK.total_seconds(),
+                id="captures",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=now,
+            )
         return scheduler
+
+    async def _capture(self) -> None:
+        try:
+            await self._monitor.capture_owed()
+        except Exception:
+            log.exception("captures failed; they run again in %s", CAPTURE_TICK)
+
+    async def _follow_up(self) -> None:
+        try:
+            report = await self._monitor.follow_up.run_due()
+        except Exception:
+            log.exception("re-checks failed; they run again in %s", FOLLOW_UP_TICK)
+            return
+        if report.removed or report.reappeared:
+            self._deliver_now.set()
 
     async def _sweep(self, source_name: str) -> None:
         task = asyncio.current_task()
@@ -104,6 +145,7 @@ class Daemon:
             self._deliver_now.clear()
             try:
                 await self._monitor.delivery.deliver_due()
+                await self._monitor.follow_up_alerts.deliver_due()
             except Exception:
                 log.exception("alert delivery failed; retrying in %s", OUTBOX_INTERVAL)
             if self._stop.is_set():

@@ -13,6 +13,7 @@ import pytest
 
 from monitor.demo.server import AlertReceiver, ServedWeb, serve_alert_receiver, serve_web
 from monitor.demo.site import SampleSite, build_site
+from tests.pg_cluster import NO_POSTGRES_REASON, PostgresCluster, shared_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,11 +44,43 @@ def second_alert_receiver() -> Iterator[AlertReceiver]:
         yield receiver
 
 
-def loopback_config(*, database: Path, sources: str, extra: str = "", clients: str = "") -> str:
-    """A config for tests: loopback allowed, no politeness delay, no scheduling jitter."""
+@pytest.fixture(scope="session")
+def postgres() -> PostgresCluster:
+    """The session's PostgreSQL cluster; tests that need it skip where PostgreSQL is missing."""
+    cluster = shared_cluster()
+    if cluster is None:
+        pytest.skip(NO_POSTGRES_REASON)
+    return cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """`storage.url` for a test that must hold on both databases: a new SQLite file, or the
+    shared PostgreSQL test database at the newest schema with every table emptied (what
+    `monitor db upgrade` leaves on a new PostgreSQL database)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitor.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.url(cluster.fresh_database())
+
+
+def loopback_config(
+    *,
+    sources: str,
+    storage_url: str | None = None,
+    database: Path | None = None,
+    extra: str = "",
+    clients: str = "",
+) -> str:
+    """A config for tests: loopback allowed, no politeness delay, no scheduling jitter.
+
+    The database is `storage_url`, or the SQLite file `database`."""
+    if (storage_url is None) == (database is None):
+        raise TypeError("give either storage_url or database")
+    url = storage_url if storage_url is not None else f"sqlite:///{database}"
     return f"""
 [storage]
-url = "sqlite:///{database}"
+url = "{url}"
 
 [fetch]
 allow_private_addresses = true

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import time
-from pathlib import Path
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from monitor.demo.server import AlertReceiver
 from tests.conftest import Cli, SampleWeb, loopback_config, sample_sources
 
 
-def _count(database: Path, query: str) -> int:
+@pytest.fixture
+def watcher(storage_url: str) -> Iterator[Engine]:
+    """A connection of the test's own to the daemon's database, to watch its progress."""
+    engine = create_engine(storage_url)
+    yield engine
+    engine.dispose()
+
+
+def _count(engine: Engine, query: str) -> int:
     try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
-            return int(connection.execute(query).fetchone()[0])
-    except sqlite3.OperationalError:
+        with engine.connect() as connection:
+            return int(connection.execute(text(query)).scalar_one())
+    except OperationalError:  # SQLite: no schema yet, or the daemon holds the write lock
         return 0
 
 
@@ -29,33 +40,35 @@ def _wait_for(condition, *, timeout: float, what: str) -> None:  # type: ignore[
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _prepare(cli: Cli, web: SampleWeb, receiver: AlertReceiver) -> Path:
+def _prepare(cli: Cli, web: SampleWeb, receiver: AlertReceiver, *, storage_url: str) -> None:
     inputs = cli.cwd.parent / "inputs"
     inputs.mkdir()
     for index, original in enumerate(web.site.originals):
         (inputs / f"p{index}.jpg").write_bytes(original)
-    database = cli.cwd / "monitor.db"
     (cli.cwd / "monitor.toml").write_text(
-        loopback_config(database=database, sources=sample_sources(web.site, every="1h"))
+        loopback_config(storage_url=storage_url, sources=sample_sources(web.site, every="1h"))
     )
     cli("client", "add", "k1", "--notify", receiver.apprise_url)
     cli("enroll", "--client", "k1", str(inputs))
-    return database
 
 
 def test_sigkill_mid_sweep_loses_nothing_and_alerts_once(
-    cli: Cli, sample_web: SampleWeb, alert_receiver: AlertReceiver
+    cli: Cli,
+    sample_web: SampleWeb,
+    alert_receiver: AlertReceiver,
+    storage_url: str,
+    watcher: Engine,
 ) -> None:
-    database = _prepare(cli, sample_web, alert_receiver)
+    _prepare(cli, sample_web, alert_receiver, storage_url=storage_url)
     sample_web.served.image_delay = 0.15  # the page sweep now takes several seconds
     daemon = cli.popen("run")
     try:
         _wait_for(
-            lambda: _count(database, "select count(*) from sighting") >= 3,
+            lambda: _count(watcher, "select count(*) from sighting") >= 3,
             timeout=60,
             what="the first sightings",
         )
-        recorded_before_kill = _count(database, "select count(*) from sighting")
+        recorded_before_kill = _count(watcher, "select count(*) from sighting")
         daemon.send_signal(signal.SIGKILL)
         daemon.wait(timeout=10)
     finally:
@@ -63,15 +76,15 @@ def test_sigkill_mid_sweep_loses_nothing_and_alerts_once(
             daemon.kill()
     planted = {copy.image_url for copy in sample_web.site.planted}
     assert recorded_before_kill < len(planted), "the kill should land mid-sweep"
-    assert _count(database, "select count(*) from sighting") >= recorded_before_kill
+    assert _count(watcher, "select count(*) from sighting") >= recorded_before_kill
 
     sample_web.served.image_delay = 0.0
     restarted = cli.popen("run")
     try:
         _wait_for(
             lambda: (
-                _count(database, "select count(*) from outbox where delivered_at is null") == 0
-                and _count(database, "select count(*) from sighting") == len(planted)
+                _count(watcher, "select count(*) from outbox where delivered_at is null") == 0
+                and _count(watcher, "select count(*) from sighting") == len(planted)
             ),
             timeout=90,
             what="every sighting recorded and alerted after the restart",
@@ -89,19 +102,24 @@ def test_sigkill_mid_sweep_loses_nothing_and_alerts_once(
     for url in planted:
         carrying = [m for m in alert_receiver.messages if url in m["message"]]
         assert len(carrying) <= 1, f"{url} was alerted {len(carrying)} times"
-    assert _count(database, "select count(*) from outbox") == len(planted)
-    assert _count(database, "select count(*) from outbox where attempts != 1") == 0
+    assert _count(watcher, "select count(*) from outbox") == len(planted)
+    assert _count(watcher, "select count(*) from outbox where attempts != 1") == 0
 
 
+@pytest.mark.parametrize("storage_url", ["sqlite"], indirect=True)
 def test_sigterm_stops_the_daemon_cleanly(
-    cli: Cli, sample_web: SampleWeb, alert_receiver: AlertReceiver
+    cli: Cli,
+    sample_web: SampleWeb,
+    alert_receiver: AlertReceiver,
+    storage_url: str,
+    watcher: Engine,
 ) -> None:
-    database = _prepare(cli, sample_web, alert_receiver)
+    _prepare(cli, sample_web, alert_receiver, storage_url=storage_url)
     daemon = cli.popen("run")
     try:
         _wait_for(
             lambda: (
-                _count(database, "select count(*) from sweep where finished_at is not null") >= 2
+                _count(watcher, "select count(*) from sweep where finished_at is not null") >= 2
             ),
             timeout=60,
             what="both sources swept",
@@ -114,4 +132,4 @@ def test_sigterm_stops_the_daemon_cleanly(
     assert daemon.returncode == 0, err
     assert "Traceback" not in err
     assert len(alert_receiver.messages) >= 1
-    assert _count(database, "select count(*) from outbox where delivered_at is null") == 0
+    assert _count(watcher, "select count(*) from outbox where delivered_at is null") == 0

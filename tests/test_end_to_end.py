@@ -7,12 +7,20 @@ import time
 from pathlib import Path
 
 from monitor.demo.server import AlertReceiver
+from monitor.demo.site import Route
 from tests.conftest import Cli, SampleWeb, loopback_config, sample_sources
 
 TAKEDOWN_OVERRIDE = "https://removals.example/report?u={url}"
 
 
-def _setup(cli: Cli, web: SampleWeb, receivers: list[AlertReceiver]) -> Path:
+def _setup(
+    cli: Cli,
+    web: SampleWeb,
+    receivers: list[AlertReceiver],
+    *,
+    storage_url: str,
+    sources: str | None = None,
+) -> Path:
     """Two clients: case-a enrols originals 0 and 1, case-b original 2."""
     inputs = cli.cwd.parent / "inputs"
     inputs.mkdir()
@@ -23,8 +31,8 @@ def _setup(cli: Cli, web: SampleWeb, receivers: list[AlertReceiver]) -> Path:
     config = cli.cwd / "monitor.toml"
     config.write_text(
         loopback_config(
-            database=cli.cwd / "monitor.db",
-            sources=sample_sources(web.site),
+            storage_url=storage_url,
+            sources=sample_sources(web.site) if sources is None else sources,
             extra=f"""
 [[alerts.takedown]]
 domains = ["127.0.0.1"]
@@ -47,8 +55,9 @@ def test_scan_finds_every_reupload_alerts_once_and_not_again(
     sample_web: SampleWeb,
     alert_receiver: AlertReceiver,
     second_alert_receiver: AlertReceiver,
+    storage_url: str,
 ) -> None:
-    _setup(cli, sample_web, [alert_receiver, second_alert_receiver])
+    _setup(cli, sample_web, [alert_receiver, second_alert_receiver], storage_url=storage_url)
     started = time.monotonic()
     first = json.loads(cli("scan", "--json").stdout)
     first_scan_seconds = time.monotonic() - started
@@ -106,16 +115,69 @@ def test_scan_finds_every_reupload_alerts_once_and_not_again(
     )
 
 
-def test_client_listing_is_isolated(
+def _show_images(web: SampleWeb, path: str, images: list[str]) -> str:
+    """Serve a page at `path` that shows `images`; its URL."""
+    body = "".join(f'<img src="{url}">' for url in images)
+    web.served.routes[path] = Route("text/html", f"<html><body>{body}</body></html>".encode())
+    return f"{web.site.base_url}{path}"
+
+
+def test_a_clients_own_source_is_matched_for_that_client_only(
     cli: Cli,
     sample_web: SampleWeb,
     alert_receiver: AlertReceiver,
     second_alert_receiver: AlertReceiver,
+    storage_url: str,
 ) -> None:
-    _setup(cli, sample_web, [alert_receiver, second_alert_receiver])
-    cli("scan")
-    only_b = json.loads(cli("sightings", "--client", "case-b", "--json").stdout)
-    assert only_b
-    assert {s["client"] for s in only_b} == {"case-b"}
-    originals_of_b = {c.image_url for c in sample_web.site.planted if c.original == 2}
-    assert {s["image_url"] for s in only_b} == originals_of_b
+    """case-b's own source (say, their own Google Alerts feed) turns up a re-upload of case-a's
+    image: nobody gets a sighting of it. A shared page is matched for both clients."""
+    copies_of_a = [copy.image_url for copy in sample_web.site.planted if copy.original == 0]
+    copies_of_b = [copy.image_url for copy in sample_web.site.planted if copy.original == 2]
+    own_page = _show_images(sample_web, "/b-own/", [copies_of_a[0], copies_of_b[0]])
+    shared_page = _show_images(sample_web, "/shared/", [copies_of_a[1], copies_of_b[1]])
+    sources = f"""
+[[sources]]
+name = "b-alerts"
+kind = "pages"
+urls = ["{own_page}"]
+depth = 0
+clients = ["case-b"]
+
+[[sources]]
+name = "forum"
+kind = "pages"
+urls = ["{shared_page}"]
+depth = 0
+"""
+    _setup(
+        cli,
+        sample_web,
+        [alert_receiver, second_alert_receiver],
+        storage_url=storage_url,
+        sources=sources,
+    )
+
+    scan = json.loads(cli("scan", "--json").stdout)
+
+    new_per_source = {sweep["source"]: sweep["new_sightings"] for sweep in scan["sweeps"]}
+    assert new_per_source == {"b-alerts": 1, "forum": 2}
+    found = {
+        (s["client"], s["image_url"], s["source"])
+        for s in json.loads(cli("sightings", "--json").stdout)
+    }
+    assert found == {
+        ("case-b", copies_of_b[0], "b-alerts"),
+        ("case-a", copies_of_a[1], "forum"),
+        ("case-b", copies_of_b[1], "forum"),
+    }
+    listed_for_b = json.loads(cli("sightings", "--client", "case-b", "--json").stdout)
+    assert {s["image_url"] for s in listed_for_b} == {copies_of_b[0], copies_of_b[1]}
+    assert {s["client"] for s in listed_for_b} == {"case-b"}
+    counted_for_b = json.loads(cli("stats", "--client", "case-b", "--json").stdout)
+    assert counted_for_b["total"]["found"] == 2
+    # One digest per client, and neither mentions the copy case-b's own source found of case-a.
+    assert [len(alert_receiver.messages), len(second_alert_receiver.messages)] == [1, 1]
+    assert copies_of_a[0] not in alert_receiver.messages[0]["message"]
+    assert copies_of_a[1] in alert_receiver.messages[0]["message"]
+    for copy_of_a in copies_of_a:
+        assert copy_of_a not in second_alert_receiver.messages[0]["message"]

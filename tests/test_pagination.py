@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -77,10 +76,10 @@ def gallery() -> Iterator[ServedWeb]:
         yield web
 
 
-def _settings(tmp_path: Path, base: str, *, max_pages: int, depth: int) -> Settings:
+def _settings(storage_url: str, base: str, *, max_pages: int, depth: int) -> Settings:
     return Settings.model_validate(
         {
-            "storage": {"url": f"sqlite:///{tmp_path / 'm.db'}"},
+            "storage": {"url": storage_url},
             "fetch": {
                 "allow_private_addresses": True,
                 "per_host_delay": 0,
@@ -130,8 +129,8 @@ def _gallery_pages(web: ServedWeb) -> list[str]:
     return sorted(path for path in web.requests if path.startswith("/gallery/"))
 
 
-async def test_pages_past_the_first_are_followed(tmp_path: Path, gallery: ServedWeb) -> None:
-    settings = _settings(tmp_path, gallery.base_url, max_pages=10, depth=0)
+async def test_pages_past_the_first_are_followed(storage_url: str, gallery: ServedWeb) -> None:
+    settings = _settings(storage_url, gallery.base_url, max_pages=10, depth=0)
     sighted = await _sighted_paths(settings, gallery.base_url)
     assert sighted == {"/img/copy-1.jpg", "/img/copy-2.jpg"}
     assert _gallery_pages(gallery) == [
@@ -144,22 +143,22 @@ async def test_pages_past_the_first_are_followed(tmp_path: Path, gallery: Served
     assert "/detail/7/" not in gallery.requests
 
 
-async def test_the_page_limit_is_honoured(tmp_path: Path, gallery: ServedWeb) -> None:
-    settings = _settings(tmp_path, gallery.base_url, max_pages=2, depth=0)
+async def test_the_page_limit_is_honoured(storage_url: str, gallery: ServedWeb) -> None:
+    settings = _settings(storage_url, gallery.base_url, max_pages=2, depth=0)
     sighted = await _sighted_paths(settings, gallery.base_url)
     assert sighted == set()
     assert _gallery_pages(gallery) == ["/gallery/", "/gallery/page/2/"]
 
 
-async def test_pagination_keeps_the_depth(tmp_path: Path, gallery: ServedWeb) -> None:
-    settings = _settings(tmp_path, gallery.base_url, max_pages=10, depth=1)
+async def test_pagination_keeps_the_depth(storage_url: str, gallery: ServedWeb) -> None:
+    settings = _settings(storage_url, gallery.base_url, max_pages=10, depth=1)
     sighted = await _sighted_paths(settings, gallery.base_url)
     # page 3 is reached with depth 1 still, so its link to the detail page is followed
     assert sighted == {"/img/copy-1.jpg", "/img/copy-2.jpg", "/img/copy-3.jpg"}
     assert gallery.requests.count("/gallery/page/3/") == 1
 
 
-async def test_max_pages_of_one_turns_pagination_off(tmp_path: Path, gallery: ServedWeb) -> None:
-    settings = _settings(tmp_path, gallery.base_url, max_pages=1, depth=0)
+async def test_max_pages_of_one_turns_pagination_off(storage_url: str, gallery: ServedWeb) -> None:
+    settings = _settings(storage_url, gallery.base_url, max_pages=1, depth=0)
     assert await _sighted_paths(settings, gallery.base_url) == set()
     assert _gallery_pages(gallery) == ["/gallery/"]

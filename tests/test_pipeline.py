@@ -11,7 +11,6 @@ import time
 import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,10 +137,10 @@ def hostile_web() -> Iterator[str]:
     server.server_close()
 
 
-def _settings(tmp_path: Path, base: str) -> Settings:
+def _settings(storage_url: str, base: str) -> Settings:
     return Settings.model_validate(
         {
-            "storage": {"url": f"sqlite:///{tmp_path / 'm.db'}"},
+            "storage": {"url": storage_url},
             "fetch": {
                 "allow_private_addresses": True,
                 "per_host_delay": 0,
@@ -159,8 +158,8 @@ def _settings(tmp_path: Path, base: str) -> Settings:
     )
 
 
-async def test_hostile_candidates_fail_alone(tmp_path: Path, hostile_web: str) -> None:
-    settings = _settings(tmp_path, hostile_web)
+async def test_hostile_candidates_fail_alone(storage_url: str, hostile_web: str) -> None:
+    settings = _settings(storage_url, hostile_web)
     db = open_database(settings.storage.url)
     add_client(db, client_id="k1")
     enroll_item(

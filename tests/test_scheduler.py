@@ -11,7 +11,6 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -37,10 +36,10 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _settings(tmp_path: Path, web: SampleWeb, receiver: AlertReceiver) -> Settings:
+def _settings(storage_url: str, web: SampleWeb, receiver: AlertReceiver) -> Settings:
     return Settings.model_validate(
         {
-            "storage": {"url": f"sqlite:///{tmp_path / 'm.db'}"},
+            "storage": {"url": storage_url},
             "fetch": {
                 "allow_private_addresses": True,
                 "per_host_delay": 0,
@@ -112,10 +111,10 @@ def _assert_no_overlap(sweeps: list[SweepRow]) -> None:
 
 
 async def test_daemon_sweeps_on_schedule_one_at_a_time_and_stops_promptly(
-    tmp_path: Path, sample_web: SampleWeb, alert_receiver: AlertReceiver
+    storage_url: str, sample_web: SampleWeb, alert_receiver: AlertReceiver
 ) -> None:
     sample_web.served.image_delay = IMAGE_DELAY
-    settings = _settings(tmp_path, sample_web, alert_receiver)
+    settings = _settings(storage_url, sample_web, alert_receiver)
 
     async with running_monitor(settings) as monitor:
         db = monitor.db
@@ -188,11 +187,13 @@ async def _run_until_first_sighting(monitor: Monitor) -> float:
     return time.monotonic() - asked_to_stop
 
 
+# Stopping is the scheduler's own behaviour; the database under it is proven by the test above.
+@pytest.mark.parametrize("storage_url", ["sqlite"], indirect=True)
 async def test_stop_before_the_first_sweep_finishes_still_delivers_what_was_found(
-    tmp_path: Path, sample_web: SampleWeb, alert_receiver: AlertReceiver
+    storage_url: str, sample_web: SampleWeb, alert_receiver: AlertReceiver
 ) -> None:
     sample_web.served.image_delay = IMAGE_DELAY
-    settings = _settings(tmp_path, sample_web, alert_receiver)
+    settings = _settings(storage_url, sample_web, alert_receiver)
 
     async with running_monitor(settings) as monitor:
         db = monitor.db
@@ -212,14 +213,15 @@ async def test_stop_before_the_first_sweep_finishes_still_delivers_what_was_foun
             assert delivered_text.count(url) == 1
 
 
+@pytest.mark.parametrize("storage_url", ["sqlite"], indirect=True)
 async def test_a_stop_mid_sweep_logs_no_error(
-    tmp_path: Path,
+    storage_url: str,
     sample_web: SampleWeb,
     alert_receiver: AlertReceiver,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     sample_web.served.image_delay = IMAGE_DELAY
-    settings = _settings(tmp_path, sample_web, alert_receiver)
+    settings = _settings(storage_url, sample_web, alert_receiver)
 
     async with running_monitor(settings) as monitor:
         _enroll(monitor.db, sample_web)

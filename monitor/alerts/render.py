@@ -135,3 +135,74 @@ def _printable_url(url: str) -> str:
     if len(shown) > MAX_SHOWN_URL_CHARS:
         return shown[:MAX_SHOWN_URL_CHARS] + "… (shortened)"
     return shown
+
+
+@dataclass(frozen=True)
+class FollowUpItem:
+    """One sighting verified removed, or back after a removal. Times are UTC."""
+
+    page_url: str
+    image_url: str
+    first_seen: datetime
+    changed_at: datetime  # when the removal was verified, or when it was seen back
+    takedown_url: str
+    sighting_id: int
+
+
+def render_removed(*, case_label: str, items: Sequence[FollowUpItem]) -> AlertMessage:
+    """Matches verified removed: gone at their image URL and their page, two checks in a row."""
+    label = _one_line_label(case_label)
+    count = len(items)
+    noun = "match" if count == 1 else "matches"
+    lines = [f"{count} {noun} removed for case {label}, verified by repeated checks.", ""]
+    for number, item in enumerate(_ordered(items)[:MAX_LISTED_ITEMS], start=1):
+        lines.extend(
+            [
+                f"{number}. Removed (verified) {format_utc(item.changed_at)}",
+                f"   Found {format_utc(item.first_seen)}",
+                f"   Page: {_printable_url(item.page_url)}",
+            ]
+        )
+        if item.image_url and item.image_url != item.page_url:
+            lines.append(f"   Image: {_printable_url(item.image_url)}")
+        lines.append("")
+    _add_more_line(lines, hidden=count - MAX_LISTED_ITEMS, label=label)
+    lines.append("Checks go on; you will be alerted at once if it comes back.")
+    title = f"Monitor: {count} {noun} removed for case {label}"
+    return AlertMessage(title=title, body="\n".join(lines))
+
+
+def render_reappeared(*, case_label: str, items: Sequence[FollowUpItem]) -> AlertMessage:
+    """Matches that were verified removed and are served again (or found again elsewhere)."""
+    label = _one_line_label(case_label)
+    count = len(items)
+    if count == 1:
+        title = f"Monitor: a removed match is back for case {label}"
+    else:
+        title = f"Monitor: {count} removed matches are back for case {label}"
+    sentence = title.removeprefix("Monitor: ")
+    lines = [sentence[0].upper() + sentence[1:] + ".", ""]
+    for number, item in enumerate(_ordered(items)[:MAX_LISTED_ITEMS], start=1):
+        lines.extend(
+            [
+                f"{number}. Back since {format_utc(item.changed_at)} (sighting {item.sighting_id})",
+                f"   Page: {_printable_url(item.page_url)}",
+            ]
+        )
+        if item.image_url and item.image_url != item.page_url:
+            lines.append(f"   Image: {_printable_url(item.image_url)}")
+        lines.append(f"   Request removal: {_printable(item.takedown_url)}")
+        lines.append("")
+    _add_more_line(lines, hidden=count - MAX_LISTED_ITEMS, label=label)
+    return AlertMessage(title=title, body="\n".join(lines).rstrip())
+
+
+def _ordered(items: Sequence[FollowUpItem]) -> list[FollowUpItem]:
+    return sorted(items, key=lambda item: (_utc(item.changed_at), item.page_url, item.image_url))
+
+
+def _add_more_line(lines: list[str], *, hidden: int, label: str) -> None:
+    if hidden > 0:
+        lines.append(f"and {hidden} more — run `{_sightings_command(label)}`")
+    else:
+        lines.append(f"All sightings: `{_sightings_command(label)}`")

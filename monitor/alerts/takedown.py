@@ -243,6 +243,14 @@ class TakedownRegistry:
         del seen_at  # the route depends on the site only; kept so both calls look alike
         return self._choose(page_url=page_url, image_url=image_url)[0]
 
+    def site_route(self, *, page_url: str, image_url: str) -> TakedownRoute | None:
+        """The site's own route (built in or configured); None when only abuse@host is left."""
+        for location in (_locate(page_url), _locate(image_url)):
+            route = self._best_route(location)
+            if route is not None:
+                return route
+        return None
+
     def link_for(self, *, page_url: str, image_url: str, seen_at: datetime) -> str:
         route, host = self._choose(page_url=page_url, image_url=image_url)
         link = _fill_placeholders(

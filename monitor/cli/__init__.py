@@ -15,7 +15,24 @@ from pathlib import Path
 from rich.logging import RichHandler
 
 from monitor import __version__
-from monitor.cli import clients, db, demo, enroll, init, sightings, sources, sweeps
+from monitor.cli import (
+    captures,
+    clients,
+    db,
+    demo,
+    enroll,
+    export,
+    follow_up,
+    init,
+    sightings,
+    sources,
+    sweeps,
+    takedown,
+    users,
+    verify,
+    web,
+    workers,
+)
 from monitor.cli.context import CommandContext
 from monitor.cli.output import fail, stderr
 from monitor.config import default_config_path
@@ -33,7 +50,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (init, clients, enroll, sweeps, sightings, sources, demo, db):
+    for module in (
+        init,
+        clients,
+        enroll,
+        sweeps,
+        sightings,
+        follow_up,
+        takedown,
+        export,
+        captures,
+        sources,
+        demo,
+        db,
+        workers,
+        users,
+        web,
+        verify,
+    ):
         module.add_parsers(commands)
     for subparser in _all_subparsers(commands):
         _add_common(subparser, suppress=True)
@@ -65,7 +99,7 @@ def _all_subparsers(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> list[argparse.ArgumentParser]:
     found = []
-    for subparser in commands.choices.values():
+    for subparser in dict.fromkeys(commands.choices.values()):  # an alias names one twice
         found.append(subparser)
         for action in subparser._actions:
             if isinstance(action, argparse._SubParsersAction):
@@ -83,7 +117,7 @@ def configure_logging(verbosity: int) -> None:
         force=True,
     )
     # Libraries log request URLs with query strings (tokens); keep them quiet unless debugging.
-    for noisy in ("httpx", "httpcore", "apscheduler", "apprise"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "apprise", "procrastinate"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity > 2 else logging.WARNING)
 
 

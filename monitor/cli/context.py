@@ -34,6 +34,13 @@ class CommandContext:
         answer = input(f"{question} [y/N] ")
         return answer.strip().lower() in {"y", "yes"}
 
+    def confirm_by_typing(self, question: str, *, expected: str) -> bool:
+        """For what cannot be undone: the user types `expected` back, not just "y"."""
+        if not sys.stdin.isatty():
+            raise InputError(f"{question} Confirmation needed: run again with --yes")
+        answer = input(f"{question} Type {expected} to confirm: ")
+        return answer.strip() == expected
+
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()

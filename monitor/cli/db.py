@@ -1,7 +1,9 @@
 """`monitor db upgrade`: bring the database schema to what this version of monitor needs.
 
 SQLite databases are upgraded whenever they are opened; PostgreSQL ones only by this command,
-so an organisation decides when its shared schema changes (and backs it up first).
+so an organisation decides when its shared schema changes (and backs it up first). On PostgreSQL
+it also installs the task queue `monitor worker` takes work from (procrastinate's own tables,
+kept apart from our migrations).
 """
 
 from __future__ import annotations
@@ -23,18 +25,29 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def run_upgrade(args: argparse.Namespace, context: CommandContext) -> int:
-    result = upgrade_database(context.settings().storage.url)
+    url = context.settings().storage.url
+    result = upgrade_database(url)
+    queue_installed_now = False
+    if url.startswith("postgresql"):
+        # Imported here: the task queue needs the `postgres` extra, which SQLite users lack.
+        from monitor.queue.app import install_queue
+
+        queue_installed_now = install_queue(url)
     if context.json:
         print_json(
             {
                 "from_revision": result.from_revision,
                 "to_revision": result.to_revision,
                 "changed": result.changed,
+                "task_queue_installed": queue_installed_now,
             }
         )
-    elif not result.changed:
+        return 0
+    if not result.changed:
         stdout.print(f"the database schema is up to date (revision {result.to_revision})")
     else:
         start = result.from_revision or "empty"
         stdout.print(f"upgraded the database schema from {start} to revision {result.to_revision}")
+    if queue_installed_now:
+        stdout.print("installed the task queue for `monitor worker` processes (procrastinate)")
     return 0

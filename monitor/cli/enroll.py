@@ -1,7 +1,8 @@
-"""`monitor enroll` and `monitor hash`: fingerprints from image files, in memory only.
+"""`monitor enroll` and `monitor hash`: fingerprints from image and video files, in memory only.
 
-The image bytes are read into memory, fingerprinted and dropped. Nothing of them is written,
-cached or logged; only the fingerprints (and the file's SHA-256) go on.
+The bytes are read into memory, fingerprinted and dropped. Nothing of them is written, cached or
+logged; only the fingerprints (and the file's SHA-256) go on. A video (recognised by its first
+bytes, whatever its name) becomes one item holding the fingerprints of its sampled frames.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from monitor.errors import ImageError, InputError
 from monitor.fetch.settings import FetchSettings
 from monitor.fingerprint import FingerprintItem, fingerprint_enrolled
 from monitor.fingerprint.hashfile import dump_fingerprint_file, load_fingerprint_file
+from monitor.fingerprint.video import enrolment_limits, fingerprint_enrolled_video
+from monitor.fingerprint.video_decode import video_container
 from monitor.store.clients import enroll_item, get_client
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".bmp", ".tif", ".tiff", ".avif"}
 )
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi"})
 PROGRESS_THRESHOLD = 10
 
 
@@ -36,7 +40,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     enroll.add_argument("--client", required=True, metavar="ID")
     group = enroll.add_mutually_exclusive_group(required=True)
     group.add_argument(
-        "paths", nargs="*", default=[], metavar="PATH", help="image files or folders"
+        "paths", nargs="*", default=[], metavar="PATH", help="image or video files, or folders"
     )
     group.add_argument(
         "--hashes",
@@ -49,7 +53,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     hash_ = commands.add_parser(
         "hash", help="compute fingerprints without config or database (for the victim's own device)"
     )
-    hash_.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    hash_.add_argument(
+        "paths", nargs="+", metavar="PATH", help="image or video files, or folders"
+    )
     hash_.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
     hash_.add_argument(
         "--with-names",
@@ -64,6 +70,7 @@ class Fingerprinted:
     path: Path
     item: FingerprintItem | None
     error: str | None
+    origin: str = "image"  # or "video"
 
     @property
     def warning(self) -> str | None:
@@ -73,7 +80,7 @@ class Fingerprinted:
 
 
 def expand_paths(paths: Sequence[str]) -> list[Path]:
-    """Files as given, folders walked for image files, in a stable order."""
+    """Files as given, folders walked for image and video files, in a stable order."""
     found: list[Path] = []
     for text in paths:
         path = Path(text)
@@ -83,7 +90,7 @@ def expand_paths(paths: Sequence[str]) -> list[Path]:
                     candidate
                     for candidate in path.rglob("*")
                     if candidate.is_file()
-                    and candidate.suffix.lower() in IMAGE_SUFFIXES
+                    and candidate.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
                     and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
                 )
             )
@@ -95,7 +102,7 @@ def expand_paths(paths: Sequence[str]) -> list[Path]:
 
 
 def fingerprint_files(
-    paths: Sequence[Path], *, max_pixels: int, with_names: bool
+    paths: Sequence[Path], *, max_pixels: int, with_names: bool, max_video_pixels: int
 ) -> Iterator[Fingerprinted]:
     for path in paths:
         try:
@@ -103,8 +110,13 @@ def fingerprint_files(
         except OSError as error:
             yield Fingerprinted(path=path, item=None, error=f"cannot read: {error.strerror}")
             continue
+        origin = "image" if video_container(data) is None else "video"
         try:
-            hashes = fingerprint_enrolled(data, max_pixels=max_pixels)
+            if origin == "video":
+                limits = enrolment_limits(max_pixels=max_video_pixels)
+                hashes = fingerprint_enrolled_video(data, limits=limits)
+            else:
+                hashes = fingerprint_enrolled(data, max_pixels=max_pixels)
         except ImageError as error:
             yield Fingerprinted(path=path, item=None, error=str(error))
             continue
@@ -117,6 +129,7 @@ def fingerprint_files(
                 label=path.name if with_names else None, sha256=sha256, hashes=hashes
             ),
             error=None,
+            origin=origin,
         )
 
 
@@ -127,11 +140,15 @@ def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
         return _import_hashes(args.hashes, client_id=client.id, context=context)
     paths = expand_paths(args.paths)
     if not paths:
-        raise InputError("no image files found in the given paths")
+        raise InputError("no image or video files found in the given paths")
     failures = enrolled = again = 0
+    fetch = context.settings().fetch
     with _progress(len(paths), quiet=context.json) as advance:
         for result in fingerprint_files(
-            paths, max_pixels=context.settings().fetch.max_pixels, with_names=False
+            paths,
+            max_pixels=fetch.max_pixels,
+            with_names=False,
+            max_video_pixels=fetch.max_video_pixels,
         ):
             advance()
             if result.item is None:
@@ -143,7 +160,7 @@ def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
                 client_id=client.id,
                 hashes=result.item.hashes,
                 sha256=result.item.sha256,
-                origin="image",
+                origin=result.origin,
             )
             enrolled += not stored.already_enrolled
             again += stored.already_enrolled
@@ -197,12 +214,16 @@ def _import_hashes(path: Path, *, client_id: str, context: CommandContext) -> in
 def run_hash(args: argparse.Namespace, context: CommandContext) -> int:
     paths = expand_paths(args.paths)
     if not paths:
-        raise InputError("no image files found in the given paths")
+        raise InputError("no image or video files found in the given paths")
     items: list[FingerprintItem] = []
     failures = 0
+    defaults = FetchSettings()
     with _progress(len(paths), quiet=args.out is None) as advance:
         for result in fingerprint_files(
-            paths, max_pixels=FetchSettings().max_pixels, with_names=args.with_names
+            paths,
+            max_pixels=defaults.max_pixels,
+            with_names=args.with_names,
+            max_video_pixels=defaults.max_video_pixels,
         ):
             advance()
             if result.item is None:

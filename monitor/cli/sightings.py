@@ -15,6 +15,7 @@ from monitor.cli.context import CommandContext
 from monitor.cli.output import iso, print_json, stdout
 from monitor.errors import NotifyError
 from monitor.store.clients import get_client
+from monitor.store.follow_up import list_checks
 from monitor.store.records import Sighting
 from monitor.store.review import change_status, get_sighting, status_history
 from monitor.store.sightings import list_sightings
@@ -54,7 +55,11 @@ REVIEW_ACTIONS = {
         "confirmed",
         "confirm sightings as real re-uploads (reverse searches start from them)",
     ),
-    "dismiss": ("dismissed", "dismiss sightings as false positives"),
+    "dismiss": (
+        "dismissed",
+        "dismiss sightings as false positives: that image (same bytes or a near copy) is not "
+        "reported for that client again",
+    ),
     "reported": ("reported", "record that sightings were reported for removal"),
 }
 
@@ -95,8 +100,18 @@ def run_show(args: argparse.Namespace, context: CommandContext) -> int:
         }
         for change in status_history(db, sighting.id)
     ]
+    checks = [
+        {
+            "at": iso(check.checked_at),
+            "outcome": check.outcome,
+            "image_status": check.image_status,
+            "page_status": check.page_status,
+            "detail": check.detail,
+        }
+        for check in list_checks(db, sighting_id=sighting.id)
+    ]
     if context.json:
-        print_json({**sighting_json(sighting), "history": history})
+        print_json({**sighting_json(sighting), "history": history, "checks": checks})
         return 0
     for key, value in sighting_json(sighting).items():
         stdout.print(f"{key:>13}: {value}")
@@ -109,6 +124,10 @@ def run_show(args: argparse.Namespace, context: CommandContext) -> int:
         )
         note = f" ({step['note']})" if step["note"] else ""
         stdout.print(f"{'':>15}{step['at']} {step['to']}{' ' + details if details else ''}{note}")
+    for number, check in enumerate(checks):
+        label = "re-checks" if number == 0 else ""
+        colon = ":" if label else " "
+        stdout.print(f"{label:>13}{colon} {check['at']} {check['outcome']} ({check['detail']})")
     return 0
 
 

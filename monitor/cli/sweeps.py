@@ -19,6 +19,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     scan.add_argument("--source", metavar="NAME", help="sweep only this source")
     scan.set_defaults(handler=run_scan)
     run = commands.add_parser("run", help="run as a daemon: sweep each source at its interval")
+    run.add_argument(
+        "--in-process",
+        action="store_true",
+        help="PostgreSQL: sweep in this process instead of deferring to `monitor worker`s",
+    )
     run.set_defaults(handler=run_daemon)
 
 
@@ -47,6 +52,15 @@ def run_daemon(args: argparse.Namespace, context: CommandContext) -> int:
         raise ConfigError(
             f"{context.config_path}: no [[sources]] configured; the daemon would have nothing to do"
         )
+
+    if not args.in_process and settings.storage.url.startswith("postgresql"):
+        # Imported here: the task queue needs the `postgres` extra, which SQLite users lack.
+        from monitor.queue.app import work_is_queued
+        from monitor.queue.scheduler import QueueScheduler
+
+        if work_is_queued(settings.storage.url):
+            asyncio.run(QueueScheduler(settings).run())
+            return 0
 
     async def run() -> None:
         async with running_monitor(settings) as monitor:

@@ -47,6 +47,7 @@ EVIDENCE_HEADERS = ("date", "last-modified", "server", "content-type", "content-
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _ACCEPT_PAGE = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 _ACCEPT_IMAGE = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
+_ACCEPT_VIDEO = "video/webm,video/mp4;q=0.9,video/*;q=0.8,*/*;q=0.5"
 _ACCEPT_FEED = (
     "application/rss+xml,application/atom+xml,application/feed+json,"
     "application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.8"
@@ -177,6 +178,10 @@ class Fetcher:
             headers={"user-agent": settings.user_agent, "accept-encoding": "gzip, deflate"},
         )
 
+    @property
+    def settings(self) -> FetchSettings:
+        return self._settings
+
     async def fetch_page(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
@@ -192,6 +197,10 @@ class Fetcher:
 
     async def fetch_image(self, url: str) -> FetchResult:
         want = _Want(_ACCEPT_IMAGE, self._settings.max_image_bytes, "fetch.max_image_bytes")
+        return await self._fetch(url, want)
+
+    async def fetch_video(self, url: str) -> FetchResult:
+        want = _Want(_ACCEPT_VIDEO, self._settings.max_video_bytes, "fetch.max_video_bytes")
         return await self._fetch(url, want)
 
     async def fetch_feed(self, url: str) -> FetchResult:

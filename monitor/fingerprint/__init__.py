@@ -6,7 +6,14 @@ from monitor.fingerprint.fingerprinter import (
     fingerprint_enrolled,
     fingerprint_image,
 )
-from monitor.fingerprint.hashes import ALGORITHMS, ORIENTATIONS, VARIANTS, Hash, hamming
+from monitor.fingerprint.hashes import (
+    ALGORITHMS,
+    ORIENTATIONS,
+    VARIANTS,
+    WHOLE_VARIANTS,
+    Hash,
+    hamming,
+)
 from monitor.fingerprint.hashfile import (
     FingerprintItem,
     dump_fingerprint_file,
@@ -19,6 +26,7 @@ __all__ = [
     "ALGORITHMS",
     "ORIENTATIONS",
     "VARIANTS",
+    "WHOLE_VARIANTS",
     "FingerprintItem",
     "Hash",
     "IndexEntry",

@@ -21,7 +21,9 @@ from PIL import Image
 
 from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.hashes import ORIENTATIONS, Hash
-from monitor.fingerprint.trim import trim_borders
+from monitor.fingerprint.proposals import picture_proposals
+from monitor.fingerprint.regions import tilted_versions, window_boxes
+from monitor.fingerprint.trim import border_box
 
 # Hashing works on the image scaled to fit in this square: PDQ reduces to 64x64 and pHash to
 # 32x32 anyway, and at this size PDQ stays within a few bits of the reference implementation's
@@ -59,9 +61,11 @@ _ORIENTATION_STEPS: Final[dict[str, tuple[Image.Transpose, ...]]] = {
 
 
 def fingerprint_enrolled(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
-    """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations.
+    """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations,
+    and PDQ of its large regions (crops, strips, tilts; see `regions`).
 
-    24 hashes, or 48 when the image has flat borders (the "trimmed-..." variants too).
+    24 whole-picture hashes (48 when the image has flat borders: the "trimmed-..." variants
+    too), plus up to `len(REGION_VARIANTS)` region hashes (regions too flat for PDQ are left out).
     """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=True)
 
@@ -70,7 +74,8 @@ def fingerprint_candidate(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
     """The hashes of an image found on the web, in its own orientation only.
 
     One PDQ, pHash and dHash (variant "original"), and a second set ("trimmed-original") when
-    the image has borders; fewer when it is flat (see `fingerprint_image`).
+    the image has borders; fewer when it is flat (see `fingerprint_image`). Then the PDQ of each
+    rectangle that may be a picture inside it ("part-..."; see `proposals`).
     """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=False)
 
@@ -78,18 +83,21 @@ def fingerprint_candidate(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
 def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]:
     """Hash a decoded image: PDQ, pHash and dHash, as it is and, if it has borders, trimmed.
 
-    `variants=True` (enrolment) hashes all 8 orientations; `variants=False` (candidates) only
-    the image's own. Hashes a flat picture cannot support are left out, as their values would be
-    noise that matches other flat pictures: pHash and dHash of a blank picture
-    (`MIN_GREY_DEVIATION`), and a candidate's PDQ when its quality is below `MIN_PDQ_QUALITY`.
-    A blank candidate gets no hashes at all; a blank enrolled image gets only PDQ.
+    `variants=True` (enrolment) hashes all 8 orientations and the picture's large regions;
+    `variants=False` (candidates) only the image's own orientation, and the rectangles inside it
+    that may be an embedded picture. Hashes a flat picture cannot support are left out, as their
+    values would be noise that matches other flat pictures: pHash and dHash of a blank picture
+    (`MIN_GREY_DEVIATION`), and a candidate's PDQ, and any region's, when its quality is below
+    `MIN_PDQ_QUALITY`. A blank candidate gets no hashes at all; a blank enrolled image gets only
+    PDQ.
     """
     rgb = image.convert("RGB")
     # Trim before scaling: at full size the edge between a border and the picture is sharper.
-    trimmed = trim_borders(rgb)
-    versions = [("", _scaled_for_hashing(rgb))]
-    if trimmed is not rgb:
-        versions.append(("trimmed-", _scaled_for_hashing(trimmed)))
+    box = border_box(rgb)
+    scaled = _scaled_for_hashing(rgb)
+    versions = [("", scaled)]
+    if box != (0, 0, *rgb.size):
+        versions.append(("trimmed-", _scaled_for_hashing(rgb.crop(box))))
     orientations = ORIENTATIONS if variants else ("original",)
     hashes: list[Hash] = []
     for prefix, version in versions:
@@ -98,7 +106,59 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             for step in _ORIENTATION_STEPS[orientation]:
                 oriented = oriented.transpose(step)
             hashes.extend(_hash_one(oriented, variant=prefix + orientation, keep_flat_pdq=variants))
+    if not hashes:
+        return ()
+    if variants:
+        regions = []
+        # A flat picture gets no regions: its regions are flatter still, and a tilt would give it
+        # the structure of its corners instead of its own.
+        if pdqhash.compute(np.asarray(versions[-1][1]))[1] >= MIN_PDQ_QUALITY:
+            regions = _regions(rgb.crop(box) if len(versions) > 1 else rgb)
+    else:
+        # Found on the hashing-size copy, cut from the decoded picture: a picture inside a
+        # screenshot or collage is small, and cut from the small copy it would alias.
+        back = (rgb.width / scaled.width, rgb.height / scaled.height)
+        regions = [
+            (name, _scaled_for_hashing(rgb.crop(_scale_box(area, back)), fast=True))
+            for name, area in picture_proposals(scaled, already=_scale_box(box, _inverse(back)))
+        ]
+    hashes.extend(found for name, region in regions if (found := _region_pdq(region, name)))
     return tuple(hashes)
+
+
+def _regions(picture: Image.Image) -> list[tuple[str, Image.Image]]:
+    """The picture's large regions, each cut (or tilted) from a copy twice the hashing size and
+    then scaled like a candidate: a cropped or tilted re-upload is cut from the full picture and
+    scaled afterwards, and fine textures alias differently when cut from a small copy."""
+    working = picture.copy()
+    working.thumbnail((2 * HASHING_SIDE, 2 * HASHING_SIDE), Image.Resampling.BOX)
+    regions = [(name, working.crop(area)) for name, area in window_boxes(working.size)]
+    regions += tilted_versions(working)
+    return [(name, _scaled_for_hashing(region)) for name, region in regions]
+
+
+def _region_pdq(region: Image.Image, variant: str) -> Hash | None:
+    bits, quality = pdqhash.compute(np.asarray(region))
+    if quality < MIN_PDQ_QUALITY:
+        return None
+    return Hash("pdq", np.packbits(bits.astype(np.uint8)).tobytes().hex(), variant)
+
+
+def _scale_box(
+    box: tuple[int, int, int, int], factors: tuple[float, float]
+) -> tuple[int, int, int, int]:
+    left, top, right, bottom = box
+    x_factor, y_factor = factors
+    return (
+        round(left * x_factor),
+        round(top * y_factor),
+        round(right * x_factor),
+        round(bottom * y_factor),
+    )
+
+
+def _inverse(factors: tuple[float, float]) -> tuple[float, float]:
+    return (1 / factors[0], 1 / factors[1])
 
 
 def _hash_one(image: Image.Image, *, variant: str, keep_flat_pdq: bool) -> list[Hash]:
@@ -118,9 +178,12 @@ def _is_blank(grey: Image.Image) -> bool:
     return float(thumbnail.std()) < MIN_GREY_DEVIATION
 
 
-def _scaled_for_hashing(image: Image.Image) -> Image.Image:
+def _scaled_for_hashing(image: Image.Image, *, fast: bool = False) -> Image.Image:
+    """The image scaled to fit `HASHING_SIDE`; `fast` reduces by a box filter (a candidate's
+    parts, where time counts) instead of Lanczos."""
     if max(image.size) <= HASHING_SIDE:
         return image
     scaled = image.copy()
-    scaled.thumbnail((HASHING_SIDE, HASHING_SIDE), Image.Resampling.LANCZOS)
+    method = Image.Resampling.BOX if fast else Image.Resampling.LANCZOS
+    scaled.thumbnail((HASHING_SIDE, HASHING_SIDE), method)
     return scaled

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
+
+from monitor.fingerprint.proposals import PROPOSAL_VARIANTS
+from monitor.fingerprint.regions import REGION_VARIANTS
 
 # Hex characters of each algorithm's hash: PDQ is 256 bits, pHash and dHash 64 bits.
 HEX_LENGTHS: Final = {"pdq": 64, "phash": 16, "dhash": 16}
@@ -21,11 +25,19 @@ ORIENTATIONS: Final = (
     "flip-rot180",
     "flip-rot270",
 )
-# What a hash was computed from: an orientation of the image as it is, or of the image with its
-# flat borders (frames, letterbox bars) cut off ("trimmed-original", "trimmed-rot90", ...).
-VARIANTS: Final = ORIENTATIONS + tuple(f"trimmed-{name}" for name in ORIENTATIONS)
+# What a whole-picture hash was computed from: an orientation of the image as it is, or of the
+# image with its flat borders (frames, letterbox bars) cut off ("trimmed-original", ...).
+WHOLE_VARIANTS: Final = ORIENTATIONS + tuple(f"trimmed-{name}" for name in ORIENTATIONS)
+# Every variant: whole pictures, large regions of an enrolled picture ("win80-tl", "cols70-l",
+# "tilt+5-white"; see `regions`) and rectangles found inside a candidate ("part-bands",
+# "part-cell1"; see `proposals`). Region and part hashes are PDQ only.
+VARIANTS: Final = WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS
 
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
+# A sampled frame of a video: "f0012" is its 13th frame as it is, ":flip" mirrored, ":trimmed"
+# with flat borders cut off, ":crop43"/":crop11" its middle at 4:3 or square, as thumbnails are
+# cut (see `monitor.fingerprint.video`).
+FRAME_VARIANT: Final = re.compile(r"f\d{4,6}(?::(?:flip|trimmed|trimmed-flip|crop43|crop11))?")
 
 
 @dataclass(frozen=True)
@@ -55,8 +67,14 @@ class Hash:
             raise ValueError(
                 f"a {self.algorithm} hash must be lowercase hex (0-9, a-f), got {self.hex[:80]!r}"
             )
-        if self.variant not in VARIANTS:
-            raise ValueError(f"unknown variant {self.variant!r}; use one of {', '.join(VARIANTS)}")
+        if self.variant not in VARIANTS and not FRAME_VARIANT.fullmatch(self.variant):
+            raise ValueError(
+                f"unknown variant {self.variant!r}; use an orientation "
+                f'({", ".join(ORIENTATIONS)}), one prefixed with "trimmed-", a region '
+                '(e.g. "win90-c", "cols70-l", "tilt+5-white"), a candidate part ("part-bands", '
+                '"part-cell1", "part-inset1"), '
+                'or a video frame ("f0012", "f0012:flip", "f0012:trimmed", "f0012:trimmed-flip")'
+            )
 
 
 def hamming(a_hex: str, b_hex: str) -> int:

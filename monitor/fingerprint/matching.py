@@ -4,62 +4,95 @@ A candidate matches an enrolled item when
   * its PDQ is within `pdq` bits of any of the item's PDQ hashes (any orientation), or
   * its pHash is within `phash` bits AND its dHash within `dhash` bits of the same orientation of
     the item: either 64-bit hash alone false-matches unrelated pictures, together they don't.
-Distances are computed for all entries at once with numpy (XOR + popcount), not entry by entry.
+Look-ups are exact range searches in `HammingIndex` (one for PDQ, one for pHash); the dHash of
+each pHash hit is then checked with numpy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from monitor.fingerprint.hamming_index import HammingIndex, codes_from_hex
+from monitor.fingerprint.hamming_index import popcount as _popcount
 from monitor.fingerprint.hashes import Hash
+from monitor.fingerprint.profiles import DEFAULT_PROFILE, PROFILES, ProfileName
 
 PDQ_MATCH = "pdq"
 PHASH_DHASH_MATCH = "phash+dhash"
 
 
 class MatchSettings(BaseModel):
-    """The [matching] section of the config: the largest Hamming distance that still matches.
+    """The [matching] section of the config: a profile and the largest Hamming distances that
+    still match.
 
-    Defaults measured with `python -m tests.bench.fingerprint_speed PHOTOS_DIR` on 55 photos
-    (48 not blank), 8 kinds of re-upload each and 36,809 unrelated (image, photo) pairs: PDQ
-    re-uploads came within 28 bits, unrelated images no closer than 84. pHash+dHash is the
-    fallback for pictures PDQ finds too flat; the re-uploads it had to catch were within
-    pHash 10 / dHash 7, and no unrelated pair had both pHash <= 12 and dHash <= 11.
-    `python -m tests.bench.accuracy PHOTOS_DIR` (1,182,944 unrelated pairs, tiles and decoy
-    windows of the same photos): no false match through PDQ, 4 through pHash+dHash, all tiles of
-    flat two-tone graphics against a window of another one.
+    `profile` ("strict", "standard", "loose"; see `monitor.fingerprint.profiles` for what each
+    measured) sets `pdq`, `phash` and `dhash`; a threshold given explicitly overrides the
+    profile's. A client can pick another profile (`matching` in its [[clients]] entry).
+    The match rule: a candidate matches an item when any PDQ of the candidate (the whole image,
+    or a rectangle inside it) is within `pdq` bits of any PDQ of the item (any orientation, the
+    whole picture or one of its large regions), or the candidate's pHash AND dHash are within
+    `phash` / `dhash` of the same orientation of the whole item.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    profile: ProfileName = Field(
+        default=DEFAULT_PROFILE,
+        description=(
+            'Strictness: "strict" (fewer matches to review, misses more altered copies), '
+            '"standard" or "loose" (finds more heavily edited copies, more to review).'
+        ),
+    )
     pdq: int = Field(
-        default=31,
+        default=PROFILES[DEFAULT_PROFILE].pdq,
         ge=0,
         le=128,
         description=(
-            "Max differing bits (of 256) between PDQ hashes. 31 is the ThreatExchange default; "
-            "lower it if unrelated images match, raise it to catch heavier edits."
+            "Max differing bits (of 256) between PDQ hashes; default from the profile. "
+            "Lower it if unrelated images match, raise it to catch heavier edits."
         ),
     )
     phash: int = Field(
-        default=12,
+        default=PROFILES[DEFAULT_PROFILE].phash,
         ge=0,
         le=32,
         description=(
-            "Max differing bits (of 64) between pHashes. A pHash match counts only when the "
-            "dHash of the same orientation is within `dhash` too."
+            "Max differing bits (of 64) between pHashes; default from the profile. A pHash "
+            "match counts only when the dHash of the same orientation is within `dhash` too."
         ),
     )
     dhash: int = Field(
-        default=9,
+        default=PROFILES[DEFAULT_PROFILE].dhash,
         ge=0,
         le=32,
-        description="Max differing bits (of 64) between dHashes, in the orientation pHash matched.",
+        description=(
+            "Max differing bits (of 64) between dHashes, in the orientation pHash matched; "
+            "default from the profile."
+        ),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _thresholds_from_profile(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        thresholds = PROFILES.get(data.get("profile", DEFAULT_PROFILE))
+        if thresholds is None:
+            return data  # the Literal check names the profiles
+        filled = dict(data)
+        for name in ("pdq", "phash", "dhash"):
+            filled.setdefault(name, getattr(thresholds, name))
+        return filled
+
+    @classmethod
+    def for_profile(cls, profile: ProfileName) -> MatchSettings:
+        """The settings of a named profile, with its own thresholds."""
+        return cls(profile=profile)
 
 
 @dataclass(frozen=True)
@@ -90,9 +123,9 @@ class MatchIndex:
         self._settings = settings
         self._items: list[_Item] = []
         item_numbers: dict[_Item, int] = {}
-        pdq_rows: list[bytes] = []
+        pdq_rows: list[str] = []
         pdq_owner: list[int] = []
-        small: dict[tuple[int, str], dict[str, list[int]]] = {}
+        small: dict[tuple[int, str], dict[str, list[str]]] = {}
         count = 0
         for entry in entries:
             count += 1
@@ -101,17 +134,19 @@ class MatchIndex:
             if number == len(self._items):
                 self._items.append(key)
             if entry.hash.algorithm == "pdq":
-                pdq_rows.append(bytes.fromhex(entry.hash.hex))
+                pdq_rows.append(entry.hash.hex)
                 pdq_owner.append(number)
             else:
                 slot = small.setdefault((number, entry.hash.variant), {"phash": [], "dhash": []})
-                slot[entry.hash.algorithm].append(int(entry.hash.hex, 16))
+                slot[entry.hash.algorithm].append(entry.hash.hex)
         self._count = count
-        self._pdq = _words(pdq_rows, width=4)
-        self._pdq_owner = np.asarray(pdq_owner, dtype=np.int64)
+        # PDQ codes are stored under their item's number, pHashes under their pair's row.
+        self._pdq = HammingIndex(bits=256)
+        self._pdq.add(codes_from_hex(pdq_rows, bits=256), pdq_owner)
         pair_phash, pair_dhash, pair_owner = _pairs(small)
-        self._phash = np.asarray(pair_phash, dtype=np.uint64)
-        self._dhash = np.asarray(pair_dhash, dtype=np.uint64)
+        self._phash = HammingIndex(bits=64)
+        self._phash.add(codes_from_hex(pair_phash, bits=64), np.arange(len(pair_phash)))
+        self._dhash = np.asarray([int(dhash, 16) for dhash in pair_dhash], dtype=np.uint64)
         self._pair_owner = np.asarray(pair_owner, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -125,19 +160,29 @@ class MatchIndex:
         than 64); within one algorithm the smallest distance wins.
         """
         best: dict[int, _Rank] = {}  # item number -> its best evidence so far
-        for pdq in (h for h in candidate if h.algorithm == "pdq"):
-            distances = _popcount(self._pdq ^ _words([bytes.fromhex(pdq.hex)], width=4)).sum(1)
-            for row in np.flatnonzero(distances <= self._settings.pdq):
-                _keep_best(best, int(self._pdq_owner[row]), (0, int(distances[row]), 0))
-        for phash, dhash in _candidate_pairs(candidate):
-            phash_distances = _popcount(self._phash ^ np.uint64(phash))
-            dhash_distances = _popcount(self._dhash ^ np.uint64(dhash))
-            hits = (phash_distances <= self._settings.phash) & (
-                dhash_distances <= self._settings.dhash
-            )
-            for row in np.flatnonzero(hits):
-                rank = (1, int(phash_distances[row]), int(dhash_distances[row]))
-                _keep_best(best, int(self._pair_owner[row]), rank)
+        pdq_queries = [h.hex for h in candidate if h.algorithm == "pdq"]
+        if pdq_queries:
+            queries = codes_from_hex(pdq_queries, bits=256)
+            for found in self._pdq.search(queries, radius=self._settings.pdq):
+                for number, distance in zip(
+                    found.ids.tolist(), found.distances.tolist(), strict=True
+                ):
+                    _keep_best(best, number, (0, distance, 0))
+        pairs = _candidate_pairs(candidate)
+        if pairs:
+            queries = codes_from_hex([phash for phash, _dhash in pairs], bits=64)
+            found_by_pair = self._phash.search(queries, radius=self._settings.phash)
+            for (_phash, dhash), found in zip(pairs, found_by_pair, strict=True):
+                dhash_distances = _popcount(self._dhash[found.ids] ^ np.uint64(int(dhash, 16)))
+                confirmed = dhash_distances <= self._settings.dhash
+                for row, phash_distance, dhash_distance in zip(
+                    found.ids[confirmed].tolist(),
+                    found.distances[confirmed].tolist(),
+                    dhash_distances[confirmed].tolist(),
+                    strict=True,
+                ):
+                    rank = (1, phash_distance, dhash_distance)
+                    _keep_best(best, int(self._pair_owner[row]), rank)
         matches = [
             Match(
                 client_id=self._items[number][0],
@@ -156,11 +201,11 @@ def _keep_best(best: dict[int, _Rank], number: int, rank: _Rank) -> None:
 
 
 def _pairs(
-    small: dict[tuple[int, str], dict[str, list[int]]],
-) -> tuple[list[int], list[int], list[int]]:
+    small: dict[tuple[int, str], dict[str, list[str]]],
+) -> tuple[list[str], list[str], list[int]]:
     """pHash/dHash pairs of the same item and orientation (normally exactly one of each)."""
-    phashes: list[int] = []
-    dhashes: list[int] = []
+    phashes: list[str] = []
+    dhashes: list[str] = []
     owners: list[int] = []
     for (number, _variant), found in small.items():
         for phash in found["phash"]:
@@ -171,40 +216,16 @@ def _pairs(
     return phashes, dhashes, owners
 
 
-def _candidate_pairs(candidate: Sequence[Hash]) -> list[tuple[int, int]]:
-    by_variant: dict[str, dict[str, list[int]]] = {}
+def _candidate_pairs(candidate: Sequence[Hash]) -> list[tuple[str, str]]:
+    """(pHash hex, dHash hex) of each variant of the candidate."""
+    by_variant: dict[str, dict[str, list[str]]] = {}
     for item in candidate:
         if item.algorithm in ("phash", "dhash"):
             slot = by_variant.setdefault(item.variant, {"phash": [], "dhash": []})
-            slot[item.algorithm].append(int(item.hex, 16))
+            slot[item.algorithm].append(item.hex)
     return [
         (phash, dhash)
         for found in by_variant.values()
         for phash in found["phash"]
         for dhash in found["dhash"]
     ]
-
-
-def _words(rows: list[bytes], *, width: int) -> np.ndarray:
-    """Hashes as rows of 64-bit words, for XOR and popcount."""
-    if not rows:
-        return np.zeros((0, width), dtype=np.uint64)
-    return np.frombuffer(b"".join(rows), dtype=np.uint64).reshape(len(rows), width)
-
-
-_BYTE_BITS = np.array([bin(value).count("1") for value in range(256)], dtype=np.int64)
-
-
-def _popcount_by_table(words: np.ndarray) -> np.ndarray:
-    """Set bits of each uint64, by a byte lookup table (numpy < 2 has no bitwise_count)."""
-    as_bytes = np.ascontiguousarray(words).view(np.uint8).reshape(*words.shape, 8)
-    counts: np.ndarray = _BYTE_BITS[as_bytes].sum(axis=-1)
-    return counts
-
-
-def _popcount_native(words: np.ndarray) -> np.ndarray:
-    counts: np.ndarray = np.bitwise_count(words).astype(np.int64)
-    return counts
-
-
-_popcount = _popcount_native if hasattr(np, "bitwise_count") else _popcount_by_table

@@ -34,6 +34,12 @@ def trim_borders(image: Image.Image) -> Image.Image:
     in a second pass. A side is never trimmed to less than 5% of the picture: an image of one
     flat colour comes back unchanged (the same object, as when there is nothing to trim).
     """
+    box = border_box(image)
+    return image if box == (0, 0, *image.size) else image.crop(box)
+
+
+def border_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """The (left, top, right, bottom) box `trim_borders` keeps; the whole image when no border."""
     rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
     planes = np.ascontiguousarray(rgb.transpose(2, 0, 1))  # channel, row, column
     height, width = planes.shape[1:]
@@ -43,7 +49,7 @@ def trim_borders(image: Image.Image) -> Image.Image:
         if inner == box:
             break
         box = inner
-    return image if box == (0, 0, width, height) else image.crop(box)
+    return box
 
 
 def _trim_box(planes: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:

@@ -12,7 +12,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from monitor.fetch.client import Fetcher
 
-CandidateKind = Literal["page", "image"]
+CandidateKind = Literal["page", "image", "video"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Candidate:
     `depth > 0`, follows its same-site links with `depth - 1`.
     `kind="image"`: an image URL; `page_url` is the page it was found on (the evidence context),
     or the image URL itself when there is no page.
+    `kind="video"`: a video file URL, like an image URL (the pipeline samples its frames).
     `pages_left`: how many more pages of the same listing the pipeline may follow through the
     page's next-page links (pagination keeps `depth`; links followed by depth get 0).
     """

@@ -7,18 +7,18 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from monitor.durations import Duration
 from monitor.fetch.client import Fetcher
 from monitor.sources.base import Candidate, ConfiguredSource
 from monitor.sources.feedparse import FeedEntry, parse_feed
-from monitor.sources.fields import HttpUrlText, SourceName
+from monitor.sources.fields import HttpUrlText, SourceConfigBase, SourceName
 
 logger = logging.getLogger(__name__)
 
 
-class FeedSourceConfig(BaseModel):
+class FeedSourceConfig(SourceConfigBase):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["feed"]

@@ -10,9 +10,10 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, SecretStr
+from pydantic import AfterValidator, BaseModel, Field, SecretStr
 
 _SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
 
 def check_source_name(value: str) -> str:
@@ -20,6 +21,15 @@ def check_source_name(value: str) -> str:
         raise ValueError(
             f"source name {value!r} is not allowed; use 1 to 63 lowercase letters, digits, "
             '"_", "." or "-", starting with a letter or digit, e.g. "jane-alerts"'
+        )
+    return value
+
+
+def check_client_id(value: str) -> str:
+    if not re.fullmatch(CLIENT_ID_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not a client ID; use the case label the client was added with "
+            "(`monitor client list` shows them)"
         )
     return value
 
@@ -56,3 +66,18 @@ HttpUrlText = Annotated[str, AfterValidator(check_http_url)]
 
 ApiKeyText = Annotated[SecretStr, AfterValidator(check_api_key)]
 """An API key: never printed (shown as "**********"); write it as "${VAR}" in the config."""
+
+ClientIdText = Annotated[str, AfterValidator(check_client_id)]
+
+
+class SourceConfigBase(BaseModel):
+    """Keys every kind of `[[sources]]` table has, whatever else it takes."""
+
+    clients: tuple[ClientIdText, ...] = Field(
+        default=(),
+        description=(
+            "The clients this source belongs to, e.g. one client's own Google Alerts feed: "
+            "what it finds is matched against their fingerprints only. Empty (the default): "
+            "a shared source, matched against every client's."
+        ),
+    )

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from monitor.durations import Duration
 from monitor.errors import FetchError
@@ -32,7 +32,7 @@ from monitor.sources.api_pacing import (
     utc_now,
 )
 from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
-from monitor.sources.fields import HttpUrlText, SourceName
+from monitor.sources.fields import HttpUrlText, SourceConfigBase, SourceName
 from monitor.sources.mastodon_statuses import (
     MastodonStatus,
     TimelineError,
@@ -52,7 +52,7 @@ _HOW_TO_GET_A_KEY = (
 )
 
 
-class MastodonSourceConfig(BaseModel):
+class MastodonSourceConfig(SourceConfigBase):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["mastodon"]

@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from monitor.durations import Duration
 from monitor.fetch.client import Fetcher
 from monitor.sources.base import Candidate, ConfiguredSource
-from monitor.sources.fields import HttpUrlText, SourceName
+from monitor.sources.fields import HttpUrlText, SourceConfigBase, SourceName
 
 
-class PagesSourceConfig(BaseModel):
+class PagesSourceConfig(SourceConfigBase):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["pages"]

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from monitor.durations import Duration
 from monitor.errors import FetchError
@@ -32,7 +32,7 @@ from monitor.sources.api_pacing import (
     utc_now,
 )
 from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
-from monitor.sources.fields import HttpUrlText, SourceName
+from monitor.sources.fields import HttpUrlText, SourceConfigBase, SourceName
 from monitor.sources.reddit_auth import CREDENTIALS_HINT, RedditAppToken
 from monitor.sources.reddit_posts import ListingError, RedditPost, parse_listing, post_order
 
@@ -53,7 +53,7 @@ def _subreddit_name(value: str) -> str:
     return name
 
 
-class RedditSourceConfig(BaseModel):
+class RedditSourceConfig(SourceConfigBase):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["reddit"]

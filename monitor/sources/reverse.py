@@ -16,12 +16,18 @@ from datetime import timedelta
 from functools import partial
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from monitor.durations import Duration
 from monitor.fetch.client import Fetcher
 from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
-from monitor.sources.fields import ApiKeyText, HttpUrlText, SourceName, check_http_url
+from monitor.sources.fields import (
+    ApiKeyText,
+    HttpUrlText,
+    SourceConfigBase,
+    SourceName,
+    check_http_url,
+)
 from monitor.sources.search_api import candidates_from
 from monitor.sources.search_sweep import (
     Clock,
@@ -53,7 +59,7 @@ _SERPAPI_ENGINES: dict[str, ReverseEngine] = {
 }
 
 
-class ReverseSourceConfig(BaseModel):
+class ReverseSourceConfig(SourceConfigBase):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["reverse"]

@@ -14,12 +14,12 @@ from datetime import timedelta
 from functools import partial
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from monitor.durations import Duration
 from monitor.fetch.client import Fetcher
 from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
-from monitor.sources.fields import ApiKeyText, HttpUrlText, SourceName
+from monitor.sources.fields import ApiKeyText, HttpUrlText, SourceConfigBase, SourceName
 from monitor.sources.search_api import candidates_from
 from monitor.sources.search_sweep import (
     Clock,
@@ -35,7 +35,7 @@ from monitor.sources.serpapi import SERPAPI_ENDPOINT, KeywordEngine, SerpApiClie
 SearchQuery = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-class SearchSourceConfig(BaseModel):
+class SearchSourceConfig(SourceConfigBase):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["search"]

@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from monitor.durations import Duration
 from monitor.errors import FeedError, FetchError
 from monitor.fetch.client import Fetcher
 from monitor.sources.base import Candidate, ConfiguredSource, SourceContext
-from monitor.sources.fields import HttpUrlText, SourceName
+from monitor.sources.fields import HttpUrlText, SourceConfigBase, SourceName
 from monitor.sources.sitemap_memory import SitemapMemory
 from monitor.sources.sitemapparse import (
     Sitemap,
@@ -39,7 +39,7 @@ MAX_IMAGES_PER_PAGE = 100
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
-class SitemapSourceConfig(BaseModel):
+class SitemapSourceConfig(SourceConfigBase):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["sitemap"]

@@ -17,11 +17,16 @@ from monitor.store.database import Database
 from monitor.store.records import Client
 from monitor.store.tables import (
     ClientRow,
+    EvidenceEntryRow,
+    FollowUpAlertRow,
     ItemHashRow,
     ItemRow,
     OutboxRow,
+    SightingCheckRow,
     SightingEventRow,
+    SightingFollowUpRow,
     SightingRow,
+    SuppressionRow,
 )
 
 
@@ -77,7 +82,12 @@ def remove_client(db: Database, client_id: str) -> dict[str, int]:
         removed: dict[str, int] = {}
         for label, table in (
             ("alerts", OutboxRow),
+            ("follow-up alerts", FollowUpAlertRow),
+            ("re-checks", SightingCheckRow),
+            ("follow-ups", SightingFollowUpRow),
             ("review events", SightingEventRow),
+            ("evidence log entries", EvidenceEntryRow),
+            ("suppressions", SuppressionRow),
             ("sightings", SightingRow),
             ("fingerprints", ItemHashRow),
             ("items", ItemRow),

@@ -13,14 +13,20 @@ from sqlmodel import col, select
 
 from monitor.errors import MonitorError
 from monitor.store.database import Database
+from monitor.store.evidence import append_evidence
+from monitor.store.follow_up import after_status_change
 from monitor.store.records import Sighting
 from monitor.store.sightings import to_sighting
+from monitor.store.suppressions import suppress_dismissed
 from monitor.store.tables import SightingEventRow, SightingRow
 
 ALLOWED_FROM: dict[str, frozenset[str]] = {
     "confirmed": frozenset({"new"}),
     "dismissed": frozenset({"new", "confirmed"}),
-    "reported": frozenset({"confirmed", "reported"}),
+    "reported": frozenset({"confirmed", "reported", "reappeared"}),
+    # Set by the re-check machinery (monitor.follow_up), never by a review command.
+    "removed": frozenset({"confirmed", "reported", "reappeared"}),
+    "reappeared": frozenset({"removed"}),
 }
 
 
@@ -63,21 +69,37 @@ def change_status(
                 f"sighting {sighting_id} is {row.status}; only a {allowed} sighting can be "
                 f"marked {to_status}"
             )
-        session.add(
-            SightingEventRow(
-                sighting_id=sighting_id,
-                client_id=row.client_id,
-                at=at,
-                from_status=row.status,
-                to_status=to_status,
-                note=note,
-                reported_to=reported_to,
-                route=route,
-            )
+        event = SightingEventRow(
+            sighting_id=sighting_id,
+            client_id=row.client_id,
+            at=at,
+            from_status=row.status,
+            to_status=to_status,
+            note=note,
+            reported_to=reported_to,
+            route=route,
         )
+        session.add(event)
+        append_evidence(
+            session,
+            client_id=row.client_id,
+            kind="status",
+            at=at,
+            sighting_id=sighting_id,
+            content={
+                "from_status": row.status,
+                "to_status": to_status,
+                "note": note,
+                "reported_to": reported_to,
+                "route": route,
+            },
+        )
+        if to_status == "dismissed":
+            suppress_dismissed(session, sighting=row, at=at, note=note)
         row.status = to_status
         session.add(row)
         session.flush()
+        after_status_change(session, sighting=row, event=event)
         return to_sighting(row)
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from monitor.store.columns import UtcDateTime
 from monitor.store.database import Database, StoreError
+from monitor.store.evidence import append_evidence
 from monitor.store.records import Observation, Sighting
 from monitor.store.tables import ItemRow, OutboxRow, SightingRow
 
@@ -34,11 +35,13 @@ def record_sighting(
                 existing = _find(session, observation)
                 if existing is not None:
                     _seen_again(session, existing, observation)
+                    _log_sight(session, existing, observation, kind="seen_again")
                     return RecordedSighting(sighting=to_sighting(existing), is_new=False)
                 row = _new_row(observation, takedown_url)
                 session.add(row)
                 session.flush()
                 assert row.id is not None
+                _log_sight(session, row, observation, kind="first_seen")
                 session.add(
                     OutboxRow(
                         sighting_id=row.id,
@@ -112,6 +115,29 @@ def _seen_again(session: Session, row: SightingRow, observation: Observation) ->
         )
     )
     session.refresh(row)
+
+
+def _log_sight(session: Session, row: SightingRow, observation: Observation, *, kind: str) -> None:
+    """The evidence log entry of one sight, in the sighting's own transaction."""
+    append_evidence(
+        session,
+        client_id=observation.client_id,
+        kind=kind,
+        at=observation.seen_at,
+        sighting_id=row.id,
+        content={
+            "item_id": observation.item_id,
+            "image_url": observation.image_url,
+            "page_url": observation.page_url,
+            "final_url": observation.final_url,
+            "source": observation.source,
+            "sha256": observation.sha256,
+            "distance": observation.distance,
+            "algorithm": observation.algorithm,
+            "http_status": observation.http_status,
+            "seen_at": observation.seen_at,
+        },
+    )
 
 
 def _new_row(observation: Observation, takedown_url: str) -> SightingRow:

@@ -239,6 +239,30 @@ class SightingFollowUpRow(SQLModel, table=True):
     claimed_until: datetime | None = _time(nullable=True)
 
 
+class FollowUpAlertRow(SQLModel, table=True):
+    """An alert owed because the machine verified a sighting removed or saw it come back.
+
+    One row per status change (`event_id` is unique), so a sighting removed, back and removed
+    again owes three alerts, and each is delivered once. Claimed and retried like `outbox`.
+    """
+
+    __tablename__ = "follow_up_alert"
+    __table_args__ = (Index("ix_follow_up_alert_pending", "delivered_at", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="sighting_event.id", unique=True)
+    sighting_id: int = Field(foreign_key="sighting.id", index=True)
+    client_id: str = Field(foreign_key="client.id", index=True)
+    kind: str = Field(max_length=16)  # "removed" or "reappeared"
+    created_at: datetime = _time()
+    next_attempt_at: datetime = _time()
+    claimed_until: datetime | None = _time(nullable=True)
+    delivered_at: datetime | None = _time(nullable=True)
+    attempts: int = 0
+    delivered_targets: list[str] | None = _json()
+    last_error: str | None = None
+
+
 class SuppressionRow(SQLModel, table=True):
     """An image a client's reviewer dismissed as a false positive: never alerted again for
     that client, whether it comes back with the same bytes or as a near copy."""

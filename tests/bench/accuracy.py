@@ -39,6 +39,7 @@ from tests.bench.baselines import PLAIN_PDQ_THRESHOLD, PLAIN_PHASH_THRESHOLD
 from tests.bench.corpus import Candidate, Enrolled, PhotoJob, build_photo, candidate_sample
 from tests.bench.distractors import family_of, synthetic_distractors
 from tests.bench.margins import print_unrelated
+from tests.bench.profiles_table import print_profiles
 from tests.bench.transforms import OTHERS_NEEDED, TRANSFORMS, jpeg
 from tests.bench.unrelated import PairDistances, pair_distances
 
@@ -93,7 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print_recall(candidates, enrolled, index, distances, blank=blank, settings=settings)
     related = _related(candidates, enrolled, family_of(names))
     print_unrelated(candidates, enrolled, distances, related, names=names, settings=settings)
+    print_profiles(candidates, enrolled, distances, related, blank=blank)
     _print_speed(candidates, enrolled)
+    _print_storage(enrolled)
     print(f"\n(hashing and matching took {time.monotonic() - started:.0f} s wall time)")
     speeds = index_speed.measure(hashes=scale.index_hashes, lookups=scale.index_lookups)
     index_speed.print_table(speeds, hashes=scale.index_hashes)
@@ -222,6 +225,22 @@ def _print_speed(candidates: Sequence[Candidate], enrolled: Sequence[Enrolled]) 
             f" {ours / plain:>15.2f}x"
         )
     print("  target: a candidate costs at most 2x plain PDQ+pHash with draft decoding")
+
+
+def _print_storage(enrolled: Sequence[Enrolled]) -> None:
+    """What an enrolled photo costs to store: hashes, and bytes as a fingerprint file or the
+    database holds them (algorithm, variant and hex text of each hash)."""
+    photos = [item.sample.ours for item in enrolled if item.kind == "photo"]
+    counts = [len(hashes) for hashes in photos]
+    sizes = [
+        sum(len(h.algorithm) + len(h.variant) + len(h.hex) for h in hashes) for hashes in photos
+    ]
+    raw = [sum(len(h.hex) // 2 for h in hashes) for hashes in photos]
+    print(
+        f"\nStored per enrolled photo: {statistics.fmean(counts):.0f} hashes (max {max(counts)});"
+        f" {statistics.fmean(sizes):,.0f} bytes as text (max {max(sizes):,}), hash bits alone"
+        f" {statistics.fmean(raw):,.0f} bytes; limit 65,536"
+    )
 
 
 if __name__ == "__main__":

@@ -1,15 +1,21 @@
-"""Look-ups per second against a large index of stored PDQ hashes, on one core.
+"""Look-ups per second per core and bytes per stored hash of the match index, against a plain
+numpy scan and faiss IndexBinaryFlat, at the default thresholds.
 
     python -m tests.bench.index_speed [--hashes 1000000] [--lookups 200]
 
-Stores N random 256-bit hashes (8 per item, like the 8 orientations of an enrolment) and times
-single-candidate look-ups at the PDQ threshold in
-  * MatchIndex, the project's index (its PDQ part: the index holds only PDQ hashes here),
-  * a plain numpy scan (XOR + popcount over an (N, 4) uint64 array),
-  * faiss IndexBinaryFlat range search, when faiss-cpu is installed (it is optional and not a
-    project dependency; `pip install faiss-cpu` to include it).
-Half of the look-ups are stored hashes with a few bits flipped (they must be found), half are
-random. Memory is what the index keeps after it is built (tracemalloc), per stored hash.
+Two stores of N random hashes each (8 per item, like the 8 orientations of an enrolment):
+  * N PDQ hashes, looked up at PDQ radius 31 by
+      - MatchIndex (the project's index, built from IndexEntry values like the daemon does),
+      - HammingIndex alone (the exact range search MatchIndex uses),
+      - a plain numpy scan (XOR + popcount over an (N, 4) uint64 array: MatchIndex until now),
+      - faiss IndexBinaryFlat range search;
+  * N/2 pHash+dHash pairs (N hashes), looked up at pHash radius 12 confirmed by dHash <= 9 of the
+    same pair, by MatchIndex and by a plain numpy scan of both arrays.
+Half of the look-ups are stored hashes with up to the radius of bits flipped (each must be found),
+half are random. Every method's answers are compared with the numpy scan's ("same").
+Speed is look-ups per CPU second on one thread (faiss is held to one thread). Memory is what the
+index keeps after it is built, per stored hash: traced allocations for numpy-based indexes, the
+stored codes for faiss (its memory is outside Python's view).
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ from typing import Any
 import numpy as np
 
 from monitor.fingerprint import ORIENTATIONS, Hash, IndexEntry, MatchIndex, MatchSettings
+from monitor.fingerprint.hamming_index import HammingIndex
 
 faiss: Any
 try:
     import faiss
-except ImportError:  # optional: measured only where it is installed
+except ImportError:  # measured only where it is installed
     faiss = None
+
+PER_ITEM = 8
 
 
 @dataclass(frozen=True)
@@ -39,94 +48,178 @@ class IndexSpeed:
     build_seconds: float
     lookups_per_second: float
     bytes_per_hash: float
-    found: int  # look-ups that found the stored hash they were made from
+    found: int  # near look-ups that found the item they were made from
     expected: int
+    same: int  # look-ups answered exactly as the numpy scan answered them
+    lookups: int
+
+
+@dataclass(frozen=True)
+class _Workload:
+    """Stored codes as uint64 words, look-ups, and the stored row each near look-up came from."""
+
+    stored: np.ndarray  # (N, words) uint64
+    queries: np.ndarray  # (L, words) uint64
+    targets: list[int | None]
 
 
 def measure(*, hashes: int, lookups: int, seed: int = 1) -> list[IndexSpeed]:
+    settings = MatchSettings()
     rng = np.random.default_rng(seed)
-    stored = rng.integers(0, 2**64, size=(hashes, 4), dtype=np.uint64, endpoint=False)
-    queries, targets = _queries(stored, rng, count=lookups)
-    threshold = MatchSettings().pdq
-    results = [_match_index(stored, queries, targets)]
-    results.append(_numpy_scan(stored, queries, targets, threshold))
+    pdq = _workload(rng, rows=hashes, words=4, lookups=lookups, flips=(settings.pdq,))
+    pairs = _workload(
+        rng, rows=hashes // 2, words=2, lookups=lookups, flips=(settings.phash, settings.dhash)
+    )
+    pdq_truth, scan = _numpy_scan_pdq(pdq, settings)
+    pair_truth, pair_scan = _numpy_scan_pairs(pairs, settings)
+    results = [
+        _match_index_pdq(pdq, settings, pdq_truth),
+        _hamming_index_pdq(pdq, settings, pdq_truth),
+        scan,
+    ]
     if faiss is not None:
-        results.append(_faiss_flat(stored, queries, targets, threshold))
+        results.append(_faiss_flat(pdq, settings, pdq_truth))
+    results += [_match_index_pairs(pairs, settings, pair_truth), pair_scan]
     return results
 
 
-def _queries(
-    stored: np.ndarray, rng: np.random.Generator, *, count: int
-) -> tuple[np.ndarray, list[int | None]]:
-    near = count // 2
-    rows = rng.choice(len(stored), size=near, replace=False)
-    queries = stored[rows].copy()
-    as_bytes = queries.view(np.uint8)
-    for query in range(near):
-        for bit in rng.choice(256, size=int(rng.integers(0, 20)), replace=False):
-            as_bytes[query, bit // 8] ^= np.uint8(1 << (bit % 8))
-    random_rows = rng.integers(0, 2**64, size=(count - near, 4), dtype=np.uint64)
-    targets: list[int | None] = [int(row) for row in rows] + [None] * (count - near)
-    return np.vstack([queries, random_rows]), targets
-
-
-def _match_index(stored: np.ndarray, queries: np.ndarray, targets: list[int | None]) -> IndexSpeed:
-    def entries() -> Iterator[IndexEntry]:
-        for row, value in enumerate(stored):
-            variant = ORIENTATIONS[row % 8]
-            yield IndexEntry("bench", row // 8, Hash("pdq", value.tobytes().hex(), variant))
-
-    settings = MatchSettings()
-    index, build_seconds, kept = _built(lambda: MatchIndex(entries(), settings=settings))
-    candidates = [(Hash("pdq", query.tobytes().hex()),) for query in queries]
-    started = time.process_time()
-    found_items = [{m.item_id for m in index.match(candidate)} for candidate in candidates]
-    seconds = time.process_time() - started
-    pairs = zip(targets, found_items, strict=True)
-    found = sum(t is not None and t // 8 in items for t, items in pairs)
-    rate = len(queries) / seconds
-    return _result("MatchIndex (PDQ part)", build_seconds, rate, kept, stored, found, targets)
-
-
-def _numpy_scan(
-    stored: np.ndarray, queries: np.ndarray, targets: list[int | None], threshold: int
-) -> IndexSpeed:
-    index, build_seconds, kept = _built(lambda: np.ascontiguousarray(stored.copy()))
-    started = time.process_time()
-    hits = []
+def _workload(
+    rng: np.random.Generator, *, rows: int, words: int, lookups: int, flips: Sequence[int]
+) -> _Workload:
+    """Random codes and look-ups. A near look-up is a stored code with 0..flips[k] bits flipped
+    in its k-th hash (PDQ: one hash of 4 words; a pair: pHash word, dHash word)."""
+    stored = rng.integers(0, 2**64, size=(rows, words), dtype=np.uint64, endpoint=False)
+    near = lookups // 2
+    chosen = rng.choice(rows, size=near, replace=False)
+    queries = stored[chosen].copy()
+    bits_per_hash = 64 * words // len(flips)
     for query in queries:
-        distances = np.bitwise_count(index ^ query).sum(axis=1, dtype=np.uint16)
-        hits.append(set(np.flatnonzero(distances <= threshold).tolist()))
+        bits = np.unpackbits(query.view(np.uint8))
+        for part, most in enumerate(flips):
+            count = int(rng.integers(0, most + 1))
+            flipped = rng.choice(bits_per_hash, size=count, replace=False) + part * bits_per_hash
+            bits[flipped] ^= 1
+        query[:] = np.packbits(bits).view(np.uint64)
+    unrelated = rng.integers(0, 2**64, size=(lookups - near, words), dtype=np.uint64)
+    targets: list[int | None] = [int(row) for row in chosen] + [None] * (lookups - near)
+    return _Workload(stored, np.vstack([queries, unrelated]), targets)
+
+
+def _pdq_hex(words: np.ndarray) -> str:
+    return words.astype(">u8").tobytes().hex()
+
+
+def _match_index_pdq(work: _Workload, settings: MatchSettings, truth: list[set[int]]) -> IndexSpeed:
+    def entries() -> Iterator[IndexEntry]:
+        for row, words in enumerate(work.stored):
+            variant = ORIENTATIONS[row % PER_ITEM]
+            yield IndexEntry("bench", row // PER_ITEM, Hash("pdq", _pdq_hex(words), variant))
+
+    index, build_seconds, kept = _built(lambda: MatchIndex(entries(), settings=settings))
+    candidates = [(Hash("pdq", _pdq_hex(query)),) for query in work.queries]
+    started = time.process_time()
+    answers = [{match.item_id for match in index.match(candidate)} for candidate in candidates]
     seconds = time.process_time() - started
-    found = sum(t is not None and t in rows for t, rows in zip(targets, hits, strict=True))
-    rate = len(queries) / seconds
-    return _result("numpy scan", build_seconds, rate, kept, stored, found, targets)
+    return _result(
+        f"MatchIndex, PDQ <= {settings.pdq}", work, build_seconds, seconds, kept, answers, truth
+    )
 
 
-def _faiss_flat(
-    stored: np.ndarray, queries: np.ndarray, targets: list[int | None], threshold: int
+def _hamming_index_pdq(
+    work: _Workload, settings: MatchSettings, truth: list[set[int]]
 ) -> IndexSpeed:
+    def build() -> HammingIndex:
+        index = HammingIndex(bits=256)
+        index.add(work.stored.astype(">u8").view(np.uint8), np.arange(len(work.stored)))
+        return index
+
+    index, build_seconds, kept = _built(build)
+    queries = work.queries.astype(">u8").view(np.uint8)
+    started = time.process_time()
+    answers = [
+        {int(row) // PER_ITEM for row in index.search(query[None, :], radius=settings.pdq)[0].ids}
+        for query in queries
+    ]
+    seconds = time.process_time() - started
+    return _result("HammingIndex alone, PDQ", work, build_seconds, seconds, kept, answers, truth)
+
+
+def _numpy_scan_pdq(work: _Workload, settings: MatchSettings) -> tuple[list[set[int]], IndexSpeed]:
+    stored, build_seconds, kept = _built(lambda: np.ascontiguousarray(work.stored.copy()))
+    started = time.process_time()
+    answers = []
+    for query in work.queries:
+        distances = np.bitwise_count(stored ^ query).sum(axis=1, dtype=np.uint16)
+        rows = np.flatnonzero(distances <= settings.pdq)
+        answers.append({int(row) // PER_ITEM for row in rows})
+    seconds = time.process_time() - started
+    result = _result("numpy scan, PDQ", work, build_seconds, seconds, kept, answers, answers)
+    return answers, result
+
+
+def _faiss_flat(work: _Workload, settings: MatchSettings, truth: list[set[int]]) -> IndexSpeed:
     assert faiss is not None
     faiss.omp_set_num_threads(1)
 
     def build() -> Any:
         index = faiss.IndexBinaryFlat(256)
-        index.add(stored.view(np.uint8))
+        index.add(work.stored.astype(">u8").view(np.uint8))
         return index
 
     index, build_seconds, _untraced = _built(build)
     kept = int(index.xb.size())  # faiss allocates outside Python: count its stored codes
-    as_bytes = np.ascontiguousarray(queries).view(np.uint8)
+    queries = work.queries.astype(">u8").view(np.uint8)
     started = time.process_time()
-    hits = []
-    for query in as_bytes:
+    answers = []
+    for query in queries:
         # range_search keeps distances strictly below the radius.
-        limits, _distances, labels = index.range_search(query[None, :], threshold + 1)
-        hits.append(set(labels[limits[0] : limits[1]].tolist()))
+        limits, _distances, labels = index.range_search(query[None, :], settings.pdq + 1)
+        answers.append({int(row) // PER_ITEM for row in labels[limits[0] : limits[1]]})
     seconds = time.process_time() - started
-    found = sum(t is not None and t in rows for t, rows in zip(targets, hits, strict=True))
-    rate = len(queries) / seconds
-    return _result("faiss IndexBinaryFlat", build_seconds, rate, kept, stored, found, targets)
+    return _result("faiss IndexBinaryFlat, PDQ", work, build_seconds, seconds, kept, answers, truth)
+
+
+def _match_index_pairs(
+    work: _Workload, settings: MatchSettings, truth: list[set[int]]
+) -> IndexSpeed:
+    def entries() -> Iterator[IndexEntry]:
+        for row, (phash, dhash) in enumerate(work.stored):
+            variant = ORIENTATIONS[row % PER_ITEM]
+            item = row // PER_ITEM
+            yield IndexEntry("bench", item, Hash("phash", f"{int(phash):016x}", variant))
+            yield IndexEntry("bench", item, Hash("dhash", f"{int(dhash):016x}", variant))
+
+    index, build_seconds, kept = _built(lambda: MatchIndex(entries(), settings=settings))
+    candidates = [
+        (Hash("phash", f"{int(phash):016x}"), Hash("dhash", f"{int(dhash):016x}"))
+        for phash, dhash in work.queries
+    ]
+    started = time.process_time()
+    answers = [{match.item_id for match in index.match(candidate)} for candidate in candidates]
+    seconds = time.process_time() - started
+    method = f"MatchIndex, pHash <= {settings.phash} + dHash <= {settings.dhash}"
+    return _result(method, work, build_seconds, seconds, kept, answers, truth, per_row=2)
+
+
+def _numpy_scan_pairs(
+    work: _Workload, settings: MatchSettings
+) -> tuple[list[set[int]], IndexSpeed]:
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        return work.stored[:, 0].copy(), work.stored[:, 1].copy()
+
+    (phashes, dhashes), build_seconds, kept = _built(build)
+    started = time.process_time()
+    answers = []
+    for phash, dhash in work.queries:
+        close = (np.bitwise_count(phashes ^ phash) <= settings.phash) & (
+            np.bitwise_count(dhashes ^ dhash) <= settings.dhash
+        )
+        answers.append({int(row) // PER_ITEM for row in np.flatnonzero(close)})
+    seconds = time.process_time() - started
+    result = _result(
+        "numpy scan, pHash + dHash", work, build_seconds, seconds, kept, answers, answers, per_row=2
+    )
+    return answers, result
 
 
 def _built(build: Callable[[], Any]) -> tuple[Any, float, int]:
@@ -143,25 +236,43 @@ def _built(build: Callable[[], Any]) -> tuple[Any, float, int]:
 
 def _result(
     method: str,
+    work: _Workload,
     build_seconds: float,
-    rate: float,
+    seconds: float,
     kept: int,
-    stored: np.ndarray,
-    found: int,
-    targets: Sequence[int | None],
+    answers: Sequence[set[int]],
+    truth: Sequence[set[int]],
+    *,
+    per_row: int = 1,
 ) -> IndexSpeed:
-    expected = sum(t is not None for t in targets)
-    return IndexSpeed(method, build_seconds, rate, kept / len(stored), found, expected)
+    pairs = zip(work.targets, answers, strict=True)
+    found = sum(t is not None and t // PER_ITEM in items for t, items in pairs)
+    return IndexSpeed(
+        method=method,
+        build_seconds=build_seconds,
+        lookups_per_second=len(answers) / max(seconds, 1e-9),
+        bytes_per_hash=kept / (per_row * len(work.stored)),
+        found=found,
+        expected=sum(t is not None for t in work.targets),
+        same=sum(a == b for a, b in zip(answers, truth, strict=True)),
+        lookups=len(answers),
+    )
 
 
 def print_table(results: Sequence[IndexSpeed], *, hashes: int) -> None:
-    print(f"\nIndex look-ups, {hashes:,} stored random 256-bit hashes, one core (CPU time):")
-    print(f"  {'method':<24} {'build s':>8} {'look-ups/s':>11} {'bytes/hash':>11} {'found':>9}")
+    print(
+        f"\nIndex look-ups, {hashes:,} stored random hashes (PDQ; or pHash+dHash pairs, 2 hashes"
+        " each), one thread, CPU time:"
+    )
+    print(
+        f"  {'method':<38} {'build s':>8} {'look-ups/s/core':>16} {'bytes/hash':>11}"
+        f" {'found':>9} {'same as scan':>13}"
+    )
     for result in results:
         print(
-            f"  {result.method:<24} {result.build_seconds:>8.1f}"
-            f" {result.lookups_per_second:>11,.0f} {result.bytes_per_hash:>11.1f}"
-            f" {result.found:>4}/{result.expected}"
+            f"  {result.method:<38} {result.build_seconds:>8.1f}"
+            f" {result.lookups_per_second:>16,.0f} {result.bytes_per_hash:>11.1f}"
+            f" {result.found:>4}/{result.expected:<4} {result.same:>7}/{result.lookups}"
         )
     if faiss is None:
         print("  (faiss-cpu is not installed: `pip install faiss-cpu` to measure IndexBinaryFlat)")

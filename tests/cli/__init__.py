@@ -8,27 +8,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from monitor.config import load_settings
 from monitor.store import Database, open_database
 from tests.conftest import Cli, CliResult, loopback_config
 
 EXIT_ERROR = 2
 
 
-def write_config(cli: Cli, *, sources: str = "", clients: str = "", extra: str = "") -> Path:
-    """`monitor.toml` in the CLI's working folder, with its database `monitor.db` next to it."""
+def write_config(
+    cli: Cli,
+    *,
+    sources: str = "",
+    clients: str = "",
+    extra: str = "",
+    storage_url: str | None = None,
+) -> Path:
+    """`monitor.toml` in the CLI's working folder, with its database at `storage_url`, by
+    default the SQLite file `monitor.db` next to it."""
     config = cli.cwd / "monitor.toml"
+    if storage_url is None:
+        storage_url = f"sqlite:///{cli.cwd / 'monitor.db'}"
     config.write_text(
-        loopback_config(
-            database=cli.cwd / "monitor.db", sources=sources, clients=clients, extra=extra
-        ),
+        loopback_config(storage_url=storage_url, sources=sources, clients=clients, extra=extra),
         encoding="utf-8",
     )
     return config
 
 
 def database(cli: Cli) -> Database:
-    """The database `write_config` points at, opened in the test process."""
-    return open_database(f"sqlite:///{cli.cwd / 'monitor.db'}")
+    """The database the config in the CLI's working folder names, opened in the test process."""
+    return open_database(load_settings(cli.cwd / "monitor.toml").storage.url)
 
 
 def assert_clean_error(result: CliResult, *, code: int = EXIT_ERROR) -> str:

@@ -1,19 +1,24 @@
-"""`monitor client add|list|remove`: case labels, their notification URLs, complete removal."""
+"""`monitor client add|list|erase`: case labels, their notification URLs, complete erasure."""
 
 from __future__ import annotations
 
 import json
 import os
 import pty
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
 
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from monitor.cli import build_parser
+from monitor.cli.clients import run_erase
 from monitor.demo.pictures import draw_picture, encode
 from monitor.fingerprint import fingerprint_enrolled
 from monitor.store.clients import add_client, count_items, enroll_item, list_clients
 from monitor.store.records import Observation
+from monitor.store.review import change_status
 from monitor.store.sightings import list_sightings, record_sighting
 from tests.cli import assert_clean_error, database, write_config
 from tests.conftest import Cli, CliResult
@@ -121,7 +126,7 @@ def _client_with_evidence(cli: Cli, client_id: str, seed: int) -> None:
                 sha256=f"{seed + offset:064x}",
                 origin="image",
             )
-        record_sighting(
+        recorded = record_sighting(
             db,
             observation=Observation(
                 client_id=client_id,
@@ -138,35 +143,47 @@ def _client_with_evidence(cli: Cli, client_id: str, seed: int) -> None:
             ),
             takedown_url="mailto:abuse@example.org",
         )
+        change_status(
+            db, sighting_id=recorded.sighting.id, to_status="confirmed", at=datetime.now(UTC)
+        )
     finally:
         db.dispose()
 
 
 def _rows_mentioning(cli: Cli, client_id: str) -> dict[str, int]:
-    """Rows in any table that belong to the client, read straight from the SQLite file."""
-    connection = sqlite3.connect(cli.cwd / "monitor.db")
+    """Rows in any table whose `client_id` (or `id`, for client) is the client."""
+    db = database(cli)
     try:
         found: dict[str, int] = {}
-        tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master")]
-        for table in tables:
-            columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
-            column = "client_id" if "client_id" in columns else "id" if table == "client" else None
-            if column is None:
-                continue
-            (count,) = connection.execute(
-                f'SELECT count(*) FROM "{table}" WHERE "{column}" = ?', (client_id,)
-            ).fetchone()
-            if count:
-                found[table] = count
+        with db.engine.connect() as connection:
+            for table in SQLModel.metadata.sorted_tables:
+                column = table.c.id if table.name == "client" else table.c.get("client_id")
+                if column is None:
+                    continue
+                count = connection.execute(
+                    select(func.count()).select_from(table).where(column == client_id)
+                ).scalar_one()
+                if count:
+                    found[table.name] = count
         return found
     finally:
-        connection.close()
+        db.dispose()
 
 
-def test_remove_refuses_without_yes_when_it_cannot_ask(cli: Cli) -> None:
+def _type_back(cli: Cli, answer: bytes, *args: str) -> CliResult:
+    terminal, child_side = pty.openpty()
+    try:
+        os.write(terminal, answer)
+        return _run_with_stdin(cli, *args, stdin=child_side)
+    finally:
+        os.close(child_side)
+        os.close(terminal)
+
+
+def test_erase_refuses_without_yes_when_it_cannot_ask(cli: Cli) -> None:
     write_config(cli)
     _client_with_evidence(cli, "K-17", seed=10)
-    result = _run_with_stdin(cli, "client", "remove", "K-17", stdin=subprocess.DEVNULL)
+    result = _run_with_stdin(cli, "client", "erase", "K-17", stdin=subprocess.DEVNULL)
     assert result.code != 0
     assert "Traceback" not in result.stderr
     assert "--yes" in result.stderr
@@ -174,39 +191,78 @@ def test_remove_refuses_without_yes_when_it_cannot_ask(cli: Cli) -> None:
     assert _rows_mentioning(cli, "K-17")["sighting"] == 1
 
 
-def test_remove_asks_on_a_terminal_and_no_keeps_everything(cli: Cli) -> None:
+def test_erase_wants_the_id_typed_back_not_a_yes(cli: Cli) -> None:
     write_config(cli)
     _client_with_evidence(cli, "K-17", seed=10)
-    terminal, child_side = pty.openpty()
-    try:
-        os.write(terminal, b"n\n")
-        result = _run_with_stdin(cli, "client", "remove", "K-17", stdin=child_side)
-    finally:
-        os.close(child_side)
-        os.close(terminal)
-    assert "Remove client K-17" in result.stdout
-    assert "nothing removed" in result.stdout
-    assert result.code == 1
+
+    refused = _type_back(cli, b"y\n", "client", "erase", "K-17")
+    assert "Erase client K-17" in refused.stdout
+    assert "Type K-17 to confirm" in refused.stdout
+    assert "nothing erased" in refused.stdout
+    assert refused.code == 1
     assert _rows_mentioning(cli, "K-17")["item"] == 2
 
+    erased = _type_back(cli, b"K-17\n", "client", "erase", "K-17")
+    assert erased.code == 0, erased.stderr
+    assert "erased client K-17: 2 enrolled items" in erased.stdout
+    assert _rows_mentioning(cli, "K-17") == {}
 
-def test_remove_yes_deletes_everything_of_the_client_and_nothing_else(cli: Cli) -> None:
+
+def test_an_unknown_client_fails_before_anyone_is_asked(cli: Cli) -> None:
     write_config(cli)
+    result = _run_with_stdin(cli, "client", "erase", "K-404", stdin=subprocess.DEVNULL)
+    assert "no client 'K-404'" in assert_clean_error(result)
+
+
+def test_remove_is_another_name_for_erase() -> None:
+    parser = build_parser()
+    for command in ("erase", "remove"):
+        args = parser.parse_args(["client", command, "K-17", "--yes"])
+        assert (args.handler, args.client_id, args.yes) == (run_erase, "K-17", True)
+
+
+def test_erase_yes_deletes_everything_of_the_client_and_nothing_else(
+    cli: Cli, storage_url: str
+) -> None:
+    write_config(
+        cli,
+        storage_url=storage_url,
+        clients='[[clients]]\nid = "K-17"\nnotify = ["json://127.0.0.1:9/k17"]\n',
+        sources="""
+[[sources]]
+name = "k17-alerts"
+kind = "feed"
+url = "https://alerts.example/feed"
+clients = ["K-17"]
+""",
+    )
     _client_with_evidence(cli, "K-17", seed=10)
     _client_with_evidence(cli, "K-18", seed=20)
+    for client_id in ("K-17", "K-18"):  # where sealed captures go: captures/<client>/ by default
+        folder = cli.cwd / "captures" / client_id
+        folder.mkdir(parents=True)
+        (folder / "1-warc.warc.gz.age").write_bytes(b"age-encryption.org/v1 sealed")
     before = _rows_mentioning(cli, "K-17")
+    others_before = _rows_mentioning(cli, "K-18")
     assert before["item"] == 2
     assert before["sighting"] == 1
+    assert before["sighting_event"] == 1
     assert before["item_hash"] > 0
 
-    removed = json.loads(cli("client", "remove", "K-17", "--yes", "--json").stdout)
-    assert removed["id"] == "K-17"
-    assert removed["removed"]["items"] == 2
-    assert removed["removed"]["sightings"] == 1
-    assert removed["removed"]["alerts"] == 1
-    assert removed["removed"]["fingerprints"] == before["item_hash"]
+    erased = json.loads(cli("client", "erase", "K-17", "--yes", "--json").stdout)
+    assert erased["id"] == "K-17"
+    assert erased["removed"]["item"] == 2
+    assert erased["removed"]["sighting"] == 1
+    assert erased["removed"]["outbox"] == 1
+    assert erased["removed"]["sighting_event"] == 1
+    assert erased["removed"]["item_hash"] == before["item_hash"]
+    assert erased["capture_files"] == 1
+    assert erased["config_mentions"] == ["[[clients]]", "sources 'k17-alerts'"]
+    assert not (cli.cwd / "captures" / "K-17").exists()
+    assert (cli.cwd / "captures" / "K-18" / "1-warc.warc.gz.age").exists()
 
     assert _rows_mentioning(cli, "K-17") == {}
+    assert _rows_mentioning(cli, "K-18") == others_before
     db = database(cli)
     try:
         assert [client.id for client in list_clients(db)] == ["K-18"]
@@ -215,5 +271,5 @@ def test_remove_yes_deletes_everything_of_the_client_and_nothing_else(cli: Cli) 
     finally:
         db.dispose()
 
-    again = assert_clean_error(cli("client", "remove", "K-17", "--yes", check=False))
+    again = assert_clean_error(cli("client", "erase", "K-17", "--yes", check=False))
     assert "no client 'K-17'" in again

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.cli import assert_clean_error, write_config
 from tests.conftest import Cli
-from tests.pg_cluster import NO_POSTGRES_REASON, PostgresCluster, shared_cluster
-
-
-@pytest.fixture(scope="session")
-def postgres() -> PostgresCluster:
-    cluster = shared_cluster()
-    if cluster is None:
-        pytest.skip(NO_POSTGRES_REASON)
-    return cluster
+from tests.pg_cluster import PostgresCluster
 
 
 def _use_postgresql(cli: Cli, url: str) -> None:

@@ -13,8 +13,8 @@ from tests.cli import assert_clean_error, database, write_config
 from tests.conftest import Cli
 
 
-def _two_sightings(cli: Cli) -> list[int]:
-    write_config(cli)
+def _two_sightings(cli: Cli, *, storage_url: str | None = None) -> list[int]:
+    write_config(cli, storage_url=storage_url)
     db = database(cli)
     add_client(db, client_id="k1")
     item = enroll_item(
@@ -46,8 +46,8 @@ def _two_sightings(cli: Cli) -> list[int]:
     return ids
 
 
-def test_review_through_the_cli_and_show_the_history(cli: Cli) -> None:
-    first, second = _two_sightings(cli)
+def test_review_through_the_cli_and_show_the_history(cli: Cli, storage_url: str) -> None:
+    first, second = _two_sightings(cli, storage_url=storage_url)
     confirmed = json.loads(
         cli("sightings", "confirm", str(first), "--note", "her photo", "--json").stdout
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.fingerprint.hashes import VARIANTS, Hash, hamming
+from monitor.fingerprint.hashes import VARIANTS, WHOLE_VARIANTS, Hash, hamming
 
 PDQ = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
 
@@ -42,10 +42,15 @@ def test_hashes_are_frozen_and_comparable() -> None:
         first.hex = "0" * 64  # type: ignore[misc]
 
 
-def test_variants_cover_the_eight_orientations_trimmed_and_not() -> None:
-    assert len(VARIANTS) == 16
+def test_variants_cover_orientations_regions_and_candidate_parts() -> None:
+    assert len(WHOLE_VARIANTS) == 16
     assert "flip-rot270" in VARIANTS
     assert "trimmed-flip-rot270" in VARIANTS
+    for region in ("win90-c", "win80-br", "cols70-l", "rows60-b", "tilt-10-white", "tilt+5-inner"):
+        assert region in VARIANTS
+    assert {"part-bands", "part-cell1", "part-inset2"} <= set(VARIANTS)
+    assert len(set(VARIANTS)) == len(VARIANTS)
+    assert max(len(variant) for variant in VARIANTS) <= 32, "the store's variant column"
 
 
 def test_hamming_counts_differing_bits() -> None:

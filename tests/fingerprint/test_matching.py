@@ -3,18 +3,15 @@ from __future__ import annotations
 import random
 import time
 
-import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from monitor.fingerprint.hashes import Hash
+from monitor.fingerprint.hashes import ORIENTATIONS, VARIANTS, Hash, hamming
 from monitor.fingerprint.matching import (
     IndexEntry,
     Match,
     MatchIndex,
     MatchSettings,
-    _popcount_by_table,
-    _popcount_native,
 )
 
 SETTINGS = MatchSettings()
@@ -53,7 +50,8 @@ def of(hashes: list[Hash], algorithm: str, variant: str = "original") -> Hash:
 
 def test_default_settings_are_the_calibrated_ones() -> None:
     assert SETTINGS.pdq == 31
-    assert (SETTINGS.phash, SETTINGS.dhash) == (12, 9)
+    assert (SETTINGS.phash, SETTINGS.dhash) == (12, 6)
+    assert SETTINGS.profile == "standard"
 
 
 def test_settings_validate_like_a_config_section() -> None:
@@ -190,11 +188,136 @@ def test_large_index_matches_fast() -> None:
     assert matches == [Match("needle", 1, "pdq", 9)]
 
 
-def test_both_popcounts_agree() -> None:
-    words = np.array([0, 1, 2**64 - 1, 0xF0F0F0F0F0F0F0F0, 12345678901234567890], dtype=np.uint64)
-    expected = [0, 1, 64, 32, bin(12345678901234567890).count("1")]
-    assert _popcount_by_table(words).tolist() == expected
-    if hasattr(np, "bitwise_count"):
-        assert _popcount_native(words).tolist() == expected
-    grid = words.reshape(1, 5)
-    assert _popcount_by_table(grid).shape == (1, 5)
+def reference_matches(
+    entries: list[IndexEntry], candidate: list[Hash], settings: MatchSettings
+) -> list[Match]:
+    """The match rule applied entry by entry with `hamming`, as the old numpy scan did it."""
+    numbers: dict[tuple[str, int], int] = {}
+    best: dict[int, tuple[int, int, int]] = {}
+
+    def keep(number: int, rank: tuple[int, int, int]) -> None:
+        if number not in best or rank < best[number]:
+            best[number] = rank
+
+    for entry in entries:
+        number = numbers.setdefault((entry.client_id, entry.item_id), len(numbers))
+        if entry.hash.algorithm != "pdq":
+            continue
+        for query in (h for h in candidate if h.algorithm == "pdq"):
+            distance = hamming(entry.hash.hex, query.hex)
+            if distance <= settings.pdq:
+                keep(number, (0, distance, 0))
+    dhashes: dict[tuple[str, int, str], list[str]] = {}
+    for entry in entries:
+        if entry.hash.algorithm == "dhash":
+            key = (entry.client_id, entry.item_id, entry.hash.variant)
+            dhashes.setdefault(key, []).append(entry.hash.hex)
+    query_pairs = [
+        (query_phash.hex, query_dhash.hex)
+        for query_phash in candidate
+        for query_dhash in candidate
+        if (query_phash.algorithm, query_dhash.algorithm) == ("phash", "dhash")
+        and query_phash.variant == query_dhash.variant
+    ]
+    for phash in (e for e in entries if e.hash.algorithm == "phash"):
+        same_entry = (phash.client_id, phash.item_id, phash.hash.variant)
+        for dhash in dhashes.get(same_entry, []):
+            for query_phash, query_dhash in query_pairs:
+                phash_distance = hamming(phash.hash.hex, query_phash)
+                dhash_distance = hamming(dhash, query_dhash)
+                if phash_distance <= settings.phash and dhash_distance <= settings.dhash:
+                    number = numbers[(phash.client_id, phash.item_id)]
+                    keep(number, (1, phash_distance, dhash_distance))
+    items = list(numbers)
+    return [
+        Match(
+            client_id=items[number][0],
+            item_id=items[number][1],
+            algorithm="pdq" if rank[0] == 0 else "phash+dhash",
+            distance=rank[1],
+        )
+        for number, rank in sorted(best.items(), key=lambda pair: (pair[1], pair[0]))
+    ]
+
+
+def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
+    """Items of three clients (some PDQ only, some with region PDQs) and candidates: near copies
+    of enrolled hashes at 0-45 bits (PDQ) and 0-16 bits (pHash, dHash), and unrelated ones."""
+    rng = random.Random(seed)
+    variants = ("original", "rot90", "flip", "trimmed-original")
+    whole = (*ORIENTATIONS, *(f"trimmed-{name}" for name in ORIENTATIONS))
+    regions = tuple(v for v in VARIANTS if v not in whole)[:4]
+    catalogue: list[IndexEntry] = []
+    for number in range(60):
+        client = ("alice", "bob", "carol")[number % 3]
+        item = number // 3  # the same item ids under different clients
+        kept = rng.sample(variants, rng.randint(1, 4))
+        hashes = item_hashes(rng.randrange(10**9), tuple(kept))
+        if number % 7 == 0:
+            hashes = [h for h in hashes if h.algorithm == "pdq"]  # an imported PDQ list
+        hashes += [Hash("pdq", random_hex(rng, 256), region) for region in regions[: number % 5]]
+        catalogue += entries(client, item, hashes)
+    groups: dict[tuple[str, int, str], list[Hash]] = {}
+    for entry in catalogue:
+        if entry.hash.variant in variants:
+            groups.setdefault((entry.client_id, entry.item_id, entry.hash.variant), []).append(
+                entry.hash
+            )
+    candidates: list[list[Hash]] = []
+    for _ in range(80):
+        candidate = []
+        for key in rng.sample(sorted(groups), 3):
+            # A re-upload seen in one orientation: near copies of that orientation's hashes,
+            # each at its own distance, presented as the candidate's "original".
+            for enrolled in groups[key]:
+                bits = rng.randint(0, 45 if enrolled.algorithm == "pdq" else 16)
+                candidate.append(Hash(enrolled.algorithm, flip_bits(enrolled.hex, bits, seed=bits)))
+        candidates.append(candidate)
+    candidates += [item_hashes(rng.randrange(10**9), variants[:2]) for _ in range(20)]
+    return catalogue, candidates
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SETTINGS,
+        MatchSettings(pdq=0, phash=0, dhash=0),
+        MatchSettings(pdq=20, phash=8, dhash=6),
+        MatchSettings(pdq=45, phash=16, dhash=14),
+        MatchSettings(pdq=128, phash=32, dhash=32),
+    ],
+    ids=lambda s: f"pdq{s.pdq}-phash{s.phash}-dhash{s.dhash}",
+)
+def test_index_answers_exactly_what_the_rule_says(settings: MatchSettings) -> None:
+    catalogue, candidates = planted_catalogue(12)
+    index = MatchIndex(catalogue, settings=settings)
+    matched = 0
+    through_pairs = 0
+    for candidate in candidates:
+        expected = reference_matches(catalogue, candidate, settings)
+        assert index.match(candidate) == expected
+        matched += bool(expected)
+        through_pairs += sum(m.algorithm == "phash+dhash" for m in expected)
+    # The planted copies are found, through both halves of the rule: not only misses agree.
+    if settings.pdq:
+        assert matched >= 40
+    if settings.phash >= 8 and settings.pdq <= 31:
+        assert through_pairs >= 10
+
+
+def test_a_rebuilt_index_without_an_item_no_longer_finds_it() -> None:
+    catalogue, candidates = planted_catalogue(13)
+    gone = ("bob", 4)
+    remaining = [e for e in catalogue if (e.client_id, e.item_id) != gone]
+    before = MatchIndex(catalogue, settings=SETTINGS)
+    after = MatchIndex(remaining, settings=SETTINGS)
+    assert len(after) == len(remaining) < len(before)
+    lost = 0
+    for candidate in candidates:
+        found_before = before.match(candidate)
+        assert after.match(candidate) == reference_matches(remaining, candidate, SETTINGS)
+        assert after.match(candidate) == [
+            m for m in found_before if (m.client_id, m.item_id) != gone
+        ]
+        lost += len(found_before) - len(after.match(candidate))
+    assert lost > 0

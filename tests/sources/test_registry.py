@@ -169,3 +169,20 @@ async def test_every_source_keeps_the_contract(
         assert urlsplit(candidate.page_url).scheme in ("http", "https")
         assert candidate.depth >= 0
         assert candidate.kind == "image" or candidate.page_url == candidate.url
+
+
+def test_every_kind_can_belong_to_some_clients_and_is_shared_by_default() -> None:
+    owned = [{**example, "clients": ["K-17", "case.b_2"]} for example in EXAMPLES.values()]
+    for shared, mine in zip(
+        source_configs.validate_python(list(EXAMPLES.values())),
+        source_configs.validate_python(owned),
+        strict=True,
+    ):
+        assert shared.clients == ()
+        assert mine.clients == ("K-17", "case.b_2")
+
+
+def test_an_owner_that_cannot_be_a_client_id_is_refused_clearly() -> None:
+    example = {**EXAMPLES[FeedSourceConfig], "clients": ["Jane Doe"]}
+    with pytest.raises(ValidationError, match="'Jane Doe' is not a client ID"):
+        source_configs.validate_python([example])

@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 
 from monitor.store import Database, open_database
-from tests.pg_cluster import NO_POSTGRES_REASON, PostgresCluster, shared_cluster
-
-
-@pytest.fixture(scope="session")
-def postgres() -> PostgresCluster:
-    cluster = shared_cluster()
-    if cluster is None:
-        pytest.skip(NO_POSTGRES_REASON)
-    return cluster
+from tests.conftest import postgres  # noqa: F401  (other conftests import it from here)
+from tests.pg_cluster import PostgresCluster
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

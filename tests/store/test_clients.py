@@ -212,6 +212,8 @@ def test_remove_erases_everything_of_the_client_and_counts_it(db: Database) -> N
     assert removed == {
         "alerts": 2,
         "review events": 0,
+        "evidence log entries": 2,
+        "suppressions": 0,
         "sightings": 2,
         "fingerprints": 6,
         "items": 2,
@@ -251,6 +253,8 @@ def test_removing_a_client_with_nothing_enrolled(db: Database) -> None:
     assert remove_client(db, "k1") == {
         "alerts": 0,
         "review events": 0,
+        "evidence log entries": 0,
+        "suppressions": 0,
         "sightings": 0,
         "fingerprints": 0,
         "items": 0,

@@ -1,0 +1,1 @@
+"""Captures of a page at first sight (WARC and screenshot), sealed to the client's age key."""

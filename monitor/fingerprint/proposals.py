@@ -1,0 +1,312 @@
+"""Where an enrolled picture may sit inside a candidate: rectangles worth hashing on their own.
+
+Re-uploads put the picture inside something else: meme caption bands, a phone screenshot's app
+chrome, a collage with other pictures, another picture around it. The candidate as a whole then
+hashes like none of the enrolled pictures, but the rectangle the picture fills does. Three kinds
+of proposal, all found from the candidate's own pixels (nothing of them is kept):
+  * "part-bands": the candidate with caption bands and app chrome cut off each side -- rows or
+    columns mostly of the edge colour, text and icons in them allowed;
+  * "part-cellN": the cells of a collage, split along full-length lines of flat colour (gaps);
+  * "part-insetN": a rectangle framed by straight, long edges (a picture pasted into another).
+Candidate-side only: the issue lets candidates, which are public, be analysed freely.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+from PIL import Image
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom
+
+# Proposals are looked for on a copy of the candidate this big (long side, pixels).
+ANALYSIS_SIDE: Final = 192
+
+# A pixel within this many levels (every channel) of a reference colour counts as that colour.
+COLOUR_TOLERANCE: Final = 14
+# A row is part of a caption band or app chrome when at least this share of it is the edge
+# colour: caption text and icons cover less than half of a band's row.
+BAND_SHARE: Final = 0.55
+# Bands are drawn flat: a pixel within this many levels of the edge colour is band colour, tight
+# enough that a pale floor or sky next to a white band is not taken for more band.
+BAND_TOLERANCE: Final = 8
+# Caption bands and app chrome are white, black or grey: channels at most this far apart.
+# Coloured flat edges are left to `trim.border_box` (frames); here they are sky and gradients.
+BAND_COLOUR_SPREAD: Final = 24
+# Runs of rows that are not band, this share of the side or shorter, are text lines or icons
+# inside a band, not the start of the picture.
+BAND_GAP: Final = 0.045
+# A collage gap is a full-length line of which this share is one flat colour.
+GAP_SHARE: Final = 0.97
+# Proposals smaller than this share of the candidate's width or height are not pictures anyone
+# would recognise (and would only add chances of a false match).
+MIN_SIDE_SHARE: Final = 0.25
+# A proposal this close (share of the side, at every edge) to one already hashed is the same.
+SAME_BOX: Final = 0.03
+MAX_CELLS: Final = 6
+MAX_INSETS: Final = 2
+# An inset's edge is a column (row) where the brightness jumps by at least this much ...
+EDGE_STEP: Final = 24
+# ... along at least this share of the inset's height (width), in one unbroken-ish run.
+EDGE_RUN: Final = 0.6
+# A frame scores the mean share of its four sides that is a step, but no more than its weakest
+# side plus this (one side of a pasted picture may run along something of its own colour).
+FRAME_SLACK: Final = 0.25
+# Candidate edges looked at per direction (the strongest columns, the strongest rows).
+MAX_EDGE_LINES: Final = 10
+
+PROPOSAL_VARIANTS: Final = (
+    "part-bands",
+    *(f"part-cell{n}" for n in range(1, MAX_CELLS + 1)),
+    *(f"part-inset{n}" for n in range(1, MAX_INSETS + 1)),
+)
+
+
+def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list[tuple[str, Box]]:
+    """Named boxes of `image` that may be a picture embedded in it, best guesses first.
+
+    The whole image and `already` (a box hashed anyway, such as the border-trimmed one) are left
+    out, as are boxes smaller than a quarter of either side.
+    """
+    if min(image.size) < 16:
+        return []
+    rgb = image.convert("RGB")
+    whole: Box = (0, 0, *rgb.size)
+    inner = already or whole
+    seen: list[Box] = [whole, inner]
+    found: list[tuple[str, Box]] = []
+
+    def offer(name: str, box: Box) -> None:
+        if _big_enough(box, whole) and not any(_same(box, other, whole) for other in seen):
+            seen.append(box)
+            found.append((name, box))
+
+    # Bands and insets are found on a small copy (fast; a box a pixel off there is well within
+    # PDQ's tolerance). Collage gaps can be two pixels wide, so cells are found at full size.
+    factor = min(math.ceil(max(rgb.size) / ANALYSIS_SIDE), min(rgb.size) // 16)
+    small = rgb.reduce(factor) if factor >= 2 else rgb
+    pixels = np.asarray(small, dtype=np.int16)
+    x_back, y_back = rgb.width / small.width, rgb.height / small.height
+
+    def back(box: Box) -> Box:
+        left, top, right, bottom = box
+        return (
+            round(left * x_back),
+            round(top * y_back),
+            round(right * x_back),
+            round(bottom * y_back),
+        )
+
+    full = np.asarray(rgb, dtype=np.int16)
+    reach = max(2, round(max(x_back, y_back) * 1.5))
+    offer("part-bands", snap_box(full, back(band_box(pixels)), reach=reach))
+    grey = np.asarray(rgb.convert("L"), dtype=np.int16)
+    for number, cell in enumerate(collage_cells(grey, within=inner)[:MAX_CELLS]):
+        offer(f"part-cell{number + 1}", cell)
+    for number, inset in enumerate(inset_boxes(pixels)[:MAX_INSETS]):
+        offer(f"part-inset{number + 1}", snap_box(full, back(inset), reach=reach))
+    return found
+
+
+def snap_box(pixels: np.ndarray, box: Box, *, reach: int) -> Box:
+    """`box` with each side moved (at most `reach` pixels) onto the strongest step near it: a box
+    found on a small copy is a pixel or two off at full size, and PDQ notices."""
+    height, width = pixels.shape[:2]
+    left, top, right, bottom = box
+    if right - left < 4 or bottom - top < 4:
+        return box
+    columns = pixels[top:bottom].transpose(1, 0, 2)  # column, row, channel
+    rows = pixels[:, left:right]  # row, column, channel
+    left = _strongest_step(columns, left, reach=reach, limit=width)
+    right = _strongest_step(columns, right, reach=reach, limit=width)
+    top = _strongest_step(rows, top, reach=reach, limit=height)
+    bottom = _strongest_step(rows, bottom, reach=reach, limit=height)
+    return (left, top, right, bottom) if right > left and bottom > top else box
+
+
+def _strongest_step(lines: np.ndarray, at: int, *, reach: int, limit: int) -> int:
+    """The boundary (between line b-1 and line b) within `reach` of `at` where the lines differ
+    most; `at` itself when it is the image's own edge."""
+    if at <= 0 or at >= limit:
+        return at
+    first, last = max(1, at - reach), min(limit - 1, at + reach)
+    before = lines[first - 1 : last]
+    after = lines[first : last + 1]
+    steps = np.abs(after - before).max(axis=2).mean(axis=1)
+    return first + int(np.argmax(steps))
+
+
+def band_box(pixels: np.ndarray) -> Box:
+    """The box left when caption bands and app chrome are cut off every side (repeatedly, since
+    a screenshot has a navigation bar below a caption area of another colour)."""
+    height, width = pixels.shape[:2]
+    left, top, right, bottom = 0, 0, width, height
+    for _ in range(4):
+        # Rows first, then columns of what is left: a screenshot's columns are mostly chrome
+        # until its top and bottom are cut off.
+        rows = pixels[top:bottom, left:right]
+        top_cut, bottom_cut = _band_depth(rows), _band_depth(rows[::-1])
+        top, bottom = top + top_cut, bottom - bottom_cut
+        columns = pixels[top:bottom, left:right].transpose(1, 0, 2)
+        left_cut, right_cut = _band_depth(columns), _band_depth(columns[::-1])
+        left, right = left + left_cut, right - right_cut
+        if not (top_cut or bottom_cut or left_cut or right_cut):
+            break
+        if right - left < width * MIN_SIDE_SHARE or bottom - top < height * MIN_SIDE_SHARE:
+            return (0, 0, width, height)
+    return (left, top, right, bottom)
+
+
+def _band_depth(lines: np.ndarray) -> int:
+    """How many leading lines (line, position, channel) are band of the first line's colour."""
+    count = lines.shape[0]
+    if count < 4 or lines.shape[1] == 0:
+        return 0
+    edge = np.median(lines[0], axis=0)
+    if float(edge.max() - edge.min()) > BAND_COLOUR_SPREAD:
+        return 0  # a coloured edge is the picture's own (a sky, a gradient), not a band
+    near = (np.abs(lines - edge) <= BAND_TOLERANCE).all(axis=2).mean(axis=1)
+    not_band = near < BAND_SHARE
+    if not_band[0]:
+        return 0
+    gap = max(2, round(count * BAND_GAP))
+    # The picture starts where `gap` lines in a row are not band.
+    runs = np.convolve(not_band.astype(np.int32), np.ones(gap, dtype=np.int32), mode="valid")
+    starts = np.flatnonzero(runs == gap)
+    if starts.size == 0:
+        return 0  # all band: a flat picture, not a picture in a frame
+    depth = int(starts[0])
+    return depth if depth < count * (1 - MIN_SIDE_SHARE) else 0
+
+
+def collage_cells(grey: np.ndarray, *, within: Box) -> list[Box]:
+    """Cells between full-length flat lines (collage gaps) of a greyscale picture (rows,
+    columns), largest first; [] when there is no gap."""
+    left, top, right, bottom = within
+    region = grey[top:bottom, left:right]
+    cells: list[Box] = []
+    for row_start, row_end in _pieces(region, axis=0):
+        strip = region[row_start:row_end]
+        for column_start, column_end in _pieces(strip, axis=1):
+            cells.append((left + column_start, top + row_start, left + column_end, top + row_end))
+    if len(cells) <= 1:
+        return []
+    return sorted(cells, key=lambda box: -(box[2] - box[0]) * (box[3] - box[1]))
+
+
+def _pieces(region: np.ndarray, *, axis: int) -> list[tuple[int, int]]:
+    """Spans between flat lines across `axis` (0: rows, 1: columns), each big enough to keep."""
+    lines = region if axis == 0 else region.T
+    count = lines.shape[0]
+    if count == 0 or lines.shape[1] == 0:
+        return []
+    # The mean, not the median, of each line: as good for a flat line and much cheaper.
+    mean = lines.mean(axis=1, keepdims=True)
+    flat = (np.abs(lines - mean) <= COLOUR_TOLERANCE).mean(axis=1) >= GAP_SHARE
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for index, is_flat in enumerate([*flat.tolist(), True]):
+        if not is_flat and start is None:
+            start = index
+        elif is_flat and start is not None:
+            if index - start >= count * MIN_SIDE_SHARE:
+                spans.append((start, index))
+            start = None
+    return spans
+
+
+def inset_boxes(pixels: np.ndarray) -> list[Box]:
+    """Rectangles framed by long straight brightness steps on all four sides, best first."""
+    height, width = pixels.shape[:2]
+    # Steps between pixels two apart, so a step softened over one pixel by resizing still counts;
+    # in any channel, as an orange next to a blue can be the same grey.
+    column_steps = np.abs(pixels[:, 2:] - pixels[:, :-2]).max(axis=2) >= EDGE_STEP
+    row_steps = np.abs(pixels[2:, :] - pixels[:-2, :]).max(axis=2) >= EDGE_STEP
+    columns = _strong_lines(_lone(column_steps.T), minimum=height * MIN_SIDE_SHARE * EDGE_RUN)
+    rows = _strong_lines(_lone(row_steps), minimum=width * MIN_SIDE_SHARE * EDGE_RUN)
+    x0, x1 = _spans(columns, shortest=width * MIN_SIDE_SHARE)
+    y0, y1 = _spans(rows, shortest=height * MIN_SIDE_SHARE)
+    if not (x0.size and y0.size):
+        return []
+    # Share of each side of every (column span, row span) frame that is a step, from running
+    # sums along the lines: (column spans, row spans) arrays.
+    down = np.vstack([np.zeros((1, column_steps.shape[1])), np.cumsum(column_steps, axis=0)])
+    across = np.hstack([np.zeros((row_steps.shape[0], 1)), np.cumsum(row_steps, axis=1)])
+    tall = (y1 - y0)[None, :]
+    wide = (x1 - x0)[:, None]
+    sides = np.stack(
+        [
+            (down[np.ix_(y1 + 1, x0)].T - down[np.ix_(y0 + 1, x0)].T) / tall,
+            (down[np.ix_(y1 + 1, x1)].T - down[np.ix_(y0 + 1, x1)].T) / tall,
+            (across[np.ix_(y0, x1 + 1)].T - across[np.ix_(y0, x0 + 1)].T) / wide,
+            (across[np.ix_(y1, x1 + 1)].T - across[np.ix_(y1, x0 + 1)].T) / wide,
+        ]
+    )
+    scores = np.minimum(sides.min(axis=0) + FRAME_SLACK, sides.mean(axis=0))
+    whole = ((x0 + 1 <= 1) & (x1 + 1 >= width - 1))[:, None] & (
+        (y0 + 1 <= 1) & (y1 + 1 >= height - 1)
+    )[None, :]
+    scores[whole] = 0
+    order = np.argsort(-scores, axis=None)
+    boxes: list[Box] = []
+    for flat in order[: MAX_INSETS * 4]:
+        column_span, row_span = np.unravel_index(flat, scores.shape)
+        if scores[column_span, row_span] < EDGE_RUN:
+            break
+        boxes.append(
+            (
+                int(x0[column_span]) + 1,
+                int(y0[row_span]) + 1,
+                int(x1[column_span]) + 1,
+                int(y1[row_span]) + 1,
+            )
+        )
+    return boxes
+
+
+def _lone(steps: np.ndarray) -> np.ndarray:
+    """Steps (lines, positions) without steps on both sides 3 lines away: the edge of something,
+    not the inside of a texture, where every line has steps."""
+    before = np.zeros_like(steps)
+    after = np.zeros_like(steps)
+    before[3:] = steps[:-3]
+    after[:-3] = steps[3:]
+    lone: np.ndarray = steps & ~(before & after)
+    return lone
+
+
+def _spans(lines: list[int], *, shortest: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every (start, end) pair of `lines` at least `shortest` apart, as two index arrays."""
+    pairs = [(a, b) for a in lines for b in lines if b - a >= shortest]
+    starts = np.array([a for a, _ in pairs], dtype=np.int64)
+    ends = np.array([b for _, b in pairs], dtype=np.int64)
+    return starts, ends
+
+
+def _strong_lines(steps: np.ndarray, *, minimum: float) -> list[int]:
+    """Indices of lines (rows of `steps`) with at least `minimum` steps, local peaks only, at
+    most `MAX_EDGE_LINES` of them (the strongest)."""
+    counts = steps.sum(axis=1)
+    padded = np.pad(counts, 2, constant_values=-1)
+    nearby = np.max([padded[shift : shift + len(counts)] for shift in range(5)], axis=0)
+    peaks = np.flatnonzero((counts >= minimum) & (counts >= nearby))
+    strongest = peaks[np.argsort(-counts[peaks], kind="stable")[:MAX_EDGE_LINES]]
+    return sorted(int(index) for index in strongest)
+
+
+def _big_enough(box: Box, whole: Box) -> bool:
+    return (box[2] - box[0]) >= whole[2] * MIN_SIDE_SHARE and (box[3] - box[1]) >= whole[
+        3
+    ] * MIN_SIDE_SHARE
+
+
+def _same(box: Box, other: Box, whole: Box) -> bool:
+    slack_x, slack_y = whole[2] * SAME_BOX, whole[3] * SAME_BOX
+    return (
+        abs(box[0] - other[0]) <= slack_x
+        and abs(box[2] - other[2]) <= slack_x
+        and abs(box[1] - other[1]) <= slack_y
+        and abs(box[3] - other[3]) <= slack_y
+    )

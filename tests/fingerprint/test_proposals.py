@@ -1,0 +1,139 @@
+"""Candidate-side proposals: where a picture sits inside a meme, screenshot, collage or another
+picture. Composites are drawn here the way `tests.bench.compositions` makes them."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from monitor.fingerprint import (
+    IndexEntry,
+    MatchIndex,
+    MatchSettings,
+    fingerprint_candidate,
+    fingerprint_enrolled,
+)
+from monitor.fingerprint.proposals import PROPOSAL_VARIANTS, Box, picture_proposals
+from tests.bench import compositions
+from tests.fingerprint.conftest import MAX_PIXELS, drawn_picture, encode
+
+PICTURE = drawn_picture(11, size=(600, 450))
+OTHERS = [drawn_picture(seed, size=(500, 400)) for seed in (21, 22, 23)]
+
+
+def _near(box: Box, expected: Box, *, slack: int) -> bool:
+    return all(abs(a - b) <= slack for a, b in zip(box, expected, strict=True))
+
+
+def test_caption_bands_are_cut_off() -> None:
+    meme = compositions.meme_caption(PICTURE, random.Random(1))
+    top = next(y for y in range(meme.height) if meme.getpixel((5, y)) != (255, 255, 255))
+    found = dict(picture_proposals(meme))
+    assert _near(found["part-bands"], (0, top, 600, top + 450), slack=3)
+
+
+def test_a_screenshot_gives_the_picture_inside_its_chrome() -> None:
+    screen = compositions.phone_screenshot(PICTURE, random.Random(2))
+    screen.thumbnail((512, 512))
+    left, top, right, bottom = dict(picture_proposals(screen))["part-bands"]
+    scale = 512 / 2340
+    expected_height = 1080 * 450 / 600 * scale
+    assert abs((bottom - top) - expected_height) <= 4
+    assert abs(top - 212 * scale) <= 3
+    assert right - left >= screen.width - 6  # a dark edge of the picture may go with the chrome
+
+
+def test_a_collage_is_split_into_its_cells() -> None:
+    collage = compositions.collage(PICTURE, random.Random(3), OTHERS)
+    cells = [box for name, box in picture_proposals(collage) if name.startswith("part-cell")]
+    assert len(cells) == 4
+    widths = {right - left for left, _top, right, _bottom in cells}
+    assert max(widths) - min(widths) <= 2
+
+
+def test_a_picture_pasted_into_another_is_found_by_its_edges() -> None:
+    canvas = compositions.inside_other(PICTURE, random.Random(4), OTHERS[:1])
+    half = PICTURE.resize((300, 225))
+    # inside_other picks the spot with the rng; find it by matching pixels.
+    pixels = np.asarray(canvas, dtype=np.int16)
+    target = np.asarray(half, dtype=np.int16)
+    spot = next(
+        (x, y)
+        for y in range(canvas.height - 224)
+        for x in range(canvas.width - 299)
+        if np.abs(pixels[y, x] - target[0, 0]).max() <= 1
+        and np.abs(pixels[y + 224, x + 299] - target[224, 299]).max() <= 1
+    )
+    insets = [box for name, box in picture_proposals(canvas) if name.startswith("part-inset")]
+    assert any(_near(box, (*spot, spot[0] + 300, spot[1] + 225), slack=2) for box in insets)
+
+
+def test_a_plain_photo_gets_few_proposals() -> None:
+    names = [name for name, _box in picture_proposals(PICTURE)]
+    assert len(names) <= 3
+    assert set(names) <= set(PROPOSAL_VARIANTS)
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        Image.new("RGB", (300, 200), "white"),
+        Image.new("RGB", (10, 900), "black"),
+        Image.new("RGB", (2, 2), "red"),
+        Image.new("RGB", (900, 17), "blue"),
+    ],
+    ids=["blank", "thin", "tiny", "flat strip"],
+)
+def test_degenerate_pictures_give_no_proposals_and_no_errors(picture: Image.Image) -> None:
+    assert picture_proposals(picture) == []
+
+
+def test_proposals_never_leave_the_picture_or_shrink_below_a_quarter() -> None:
+    rng = random.Random(9)
+    for seed in range(12):
+        canvas = Image.new("RGB", (rng.randrange(60, 700), rng.randrange(60, 700)), "white")
+        draw = ImageDraw.Draw(canvas)
+        for _ in range(rng.randrange(1, 8)):
+            x, y = rng.randrange(canvas.width), rng.randrange(canvas.height)
+            colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+            draw.rectangle((x, y, x + rng.randrange(200), y + rng.randrange(200)), fill=colour)
+        for name, (left, top, right, bottom) in picture_proposals(canvas):
+            assert 0 <= left < right <= canvas.width, (seed, name)
+            assert 0 <= top < bottom <= canvas.height, (seed, name)
+            assert right - left >= canvas.width / 4 - 1, (seed, name)
+            assert bottom - top >= canvas.height / 4 - 1, (seed, name)
+
+
+@pytest.fixture(scope="module")
+def index() -> MatchIndex:
+    """The picture (item 0) and two of the pictures composites put beside it (items 1, 2)."""
+    return MatchIndex(
+        (
+            IndexEntry("client", number, h)
+            for number, picture in enumerate([PICTURE, *OTHERS[1:]])
+            for h in fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+        ),
+        settings=MatchSettings(),
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: compositions.meme_caption(PICTURE, random.Random(5)),
+        lambda: compositions.phone_screenshot(PICTURE, random.Random(6)),
+        lambda: compositions.collage(PICTURE, random.Random(7), OTHERS),
+        lambda: compositions.inside_other(PICTURE, random.Random(8), OTHERS[:1]),
+    ],
+    ids=["meme", "screenshot", "collage", "inside another"],
+)
+def test_composites_match_the_enrolled_picture_and_not_the_others(
+    make: object, index: MatchIndex
+) -> None:
+    assert callable(make)
+    composite = encode(make(), "JPEG", quality=85)
+    found = index.match(fingerprint_candidate(composite, max_pixels=MAX_PIXELS))
+    assert [match.item_id for match in found][:1] == [0]

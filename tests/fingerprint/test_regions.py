@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from monitor.fingerprint.regions import (
+    REGION_VARIANTS,
+    TILT_VARIANTS,
+    WINDOW_VARIANTS,
+    tilted_versions,
+    window_boxes,
+)
+from tests.fingerprint.conftest import drawn_picture
+
+
+@pytest.mark.parametrize("size", [(512, 384), (384, 512), (300, 300), (512, 100)])
+def test_every_window_is_at_least_half_by_half(size: tuple[int, int]) -> None:
+    width, height = size
+    boxes = window_boxes(size)
+    assert [name for name, _box in boxes] == list(WINDOW_VARIANTS)
+    for name, (left, top, right, bottom) in boxes:
+        assert 0 <= left < right <= width, name
+        assert 0 <= top < bottom <= height, name
+        # The rule: no stored region smaller than half the width and half the height.
+        assert right - left >= width / 2, name
+        assert bottom - top >= height / 2, name
+
+
+def test_windows_are_where_their_names_say() -> None:
+    boxes = dict(window_boxes((1000, 800)))
+    assert boxes["win90-c"] == (50, 40, 950, 760)
+    assert boxes["win80-tl"] == (0, 0, 800, 640)
+    assert boxes["win80-br"] == (200, 160, 1000, 800)
+    assert boxes["cols70-l"] == (0, 0, 700, 800)
+    assert boxes["rows60-b"] == (0, 320, 1000, 800)
+
+
+def test_tilts_grow_the_canvas_or_keep_the_inner_rectangle() -> None:
+    picture = drawn_picture(1, size=(400, 300))
+    versions = dict(tilted_versions(picture))
+    assert list(versions) == list(TILT_VARIANTS)
+    grown = versions["tilt+10-white"]
+    assert grown.width > picture.width
+    assert grown.height > picture.height
+    assert grown.getpixel((0, 0)) == (255, 255, 255)
+    assert versions["tilt-5-black"].getpixel((0, 0)) == (0, 0, 0)
+    inner = versions["tilt+10-inner"]
+    assert inner.width < picture.width
+    assert inner.height < picture.height
+    assert inner.width >= picture.width / 2
+    assert inner.height >= picture.height / 2
+    assert abs(inner.width / inner.height - 4 / 3) < 0.05
+
+
+def test_tiny_pictures_get_no_regions() -> None:
+    tiny = Image.new("RGB", (40, 300), "red")
+    assert window_boxes(tiny.size) == []
+    assert tilted_versions(tiny) == []
+
+
+def test_region_names_fit_the_store() -> None:
+    assert len(set(REGION_VARIANTS)) == len(REGION_VARIANTS)
+    assert max(len(name) for name in REGION_VARIANTS) <= 32
