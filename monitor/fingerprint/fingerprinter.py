@@ -8,6 +8,15 @@ Borders: an image with near-constant bars at its edges is hashed twice, as it is
 bars cut off (variants named "trimmed..."). Re-uploads that add a border or letterboxing match
 through the trimmed hashes; re-uploads that change colours or brightness, which can move the
 point where trimming stops, still match through the untrimmed ones.
+
+Crops, strips and tilts: enrolment also stores the PDQ of about ninety large regions of the
+picture (`regions`: every one at least half its width and half its height), so a re-upload that
+keeps only part of the picture, or tilts it, lands near one of them. Composites: a candidate is
+also searched for rectangles that may be a picture inside it (`proposals`: caption bands and app
+chrome cut off, collage cells, a picture pasted into another, the upright middle of a picture
+tilted on a filled canvas), and each is hashed with PDQ if its quality is high enough. The match
+rule is the same for all of them (`MatchSettings`); the accuracy benchmark measures the false
+matches these extra hashes could bring.
 """
 
 from __future__ import annotations
@@ -36,6 +45,13 @@ HASHING_SIDE: Final = 512
 # came within 18-22 bits of unrelated graphics (`python -m tests.bench.accuracy`); no re-upload
 # in that benchmark needs a PDQ of quality 50-59 to be found.
 MIN_PDQ_QUALITY: Final = 60
+# A rectangle proposed inside a candidate ("part-..."; `proposals`) needs a higher PDQ quality:
+# proposals are cut from every candidate, flat wallpaper tiles included, and a collage cell
+# wrongly found in a tile of a flat wallpaper, at quality 63, came within 22 bits of an unrelated
+# flat wallpaper. Of the re-uploads in the accuracy benchmark found only through a part, 6 (of
+# three flat wallpapers) have parts of quality 61-64 and are lost at this floor; the others' are
+# 68 or more.
+MIN_PART_PDQ_QUALITY: Final = 65
 
 # A picture whose grey levels vary less than this (standard deviation of a 64x64 thumbnail,
 # 0-255 scale) is blank: a placeholder, a flat fill. Its pHash and dHash are near-zero noise that
@@ -88,8 +104,8 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
     that may be an embedded picture. Hashes a flat picture cannot support are left out, as their
     values would be noise that matches other flat pictures: pHash and dHash of a blank picture
     (`MIN_GREY_DEVIATION`), and a candidate's PDQ, and any region's, when its quality is below
-    `MIN_PDQ_QUALITY`. A blank candidate gets no hashes at all; a blank enrolled image gets only
-    PDQ.
+    `MIN_PDQ_QUALITY` (`MIN_PART_PDQ_QUALITY` for a candidate's parts). A blank candidate gets
+    no hashes at all; a blank enrolled image gets only PDQ.
     """
     rgb = image.convert("RGB")
     # Trim before scaling: at full size the edge between a border and the picture is sharper.
@@ -122,7 +138,10 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             (name, _scaled_for_hashing(rgb.crop(_scale_box(area, back)), fast=True))
             for name, area in picture_proposals(scaled, already=_scale_box(box, _inverse(back)))
         ]
-    hashes.extend(found for name, region in regions if (found := _region_pdq(region, name)))
+    floor = MIN_PDQ_QUALITY if variants else MIN_PART_PDQ_QUALITY
+    hashes.extend(
+        found for name, region in regions if (found := _region_pdq(region, name, floor=floor))
+    )
     return tuple(hashes)
 
 
@@ -137,9 +156,9 @@ def _regions(picture: Image.Image) -> list[tuple[str, Image.Image]]:
     return [(name, _scaled_for_hashing(region)) for name, region in regions]
 
 
-def _region_pdq(region: Image.Image, variant: str) -> Hash | None:
+def _region_pdq(region: Image.Image, variant: str, *, floor: int) -> Hash | None:
     bits, quality = pdqhash.compute(np.asarray(region))
-    if quality < MIN_PDQ_QUALITY:
+    if quality < floor:
         return None
     return Hash("pdq", np.packbits(bits.astype(np.uint8)).tobytes().hex(), variant)
 

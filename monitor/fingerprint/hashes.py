@@ -29,7 +29,7 @@ ORIENTATIONS: Final = (
 # image with its flat borders (frames, letterbox bars) cut off ("trimmed-original", ...).
 WHOLE_VARIANTS: Final = ORIENTATIONS + tuple(f"trimmed-{name}" for name in ORIENTATIONS)
 # Every variant: whole pictures, large regions of an enrolled picture ("win80-tl", "cols70-l",
-# "tilt+5-white"; see `regions`) and rectangles found inside a candidate ("part-bands",
+# "tilt+5-inner"; see `regions`) and rectangles found inside a candidate ("part-bands",
 # "part-cell1"; see `proposals`). Region and part hashes are PDQ only.
 VARIANTS: Final = WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS
 
@@ -71,7 +71,7 @@ class Hash:
             raise ValueError(
                 f"unknown variant {self.variant!r}; use an orientation "
                 f'({", ".join(ORIENTATIONS)}), one prefixed with "trimmed-", a region '
-                '(e.g. "win90-c", "cols70-l", "tilt+5-white"), a candidate part ("part-bands", '
+                '(e.g. "win90-c", "cols70-l", "tilt+5-inner"), a candidate part ("part-bands", '
                 '"part-cell1", "part-inset1"), '
                 'or a video frame ("f0012", "f0012:flip", "f0012:trimmed", "f0012:trimmed-flip")'
             )

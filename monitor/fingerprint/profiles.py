@@ -26,6 +26,6 @@ class Thresholds:
 PROFILES: Final[dict[str, Thresholds]] = {
     "strict": Thresholds(pdq=26, phash=10, dhash=5),
     "standard": Thresholds(pdq=31, phash=12, dhash=6),
-    "loose": Thresholds(pdq=36, phash=14, dhash=8),
+    "loose": Thresholds(pdq=36, phash=12, dhash=6),
 }
 DEFAULT_PROFILE: Final[ProfileName] = "standard"

@@ -7,7 +7,11 @@ of proposal, all found from the candidate's own pixels (nothing of them is kept)
   * "part-bands": the candidate with caption bands and app chrome cut off each side -- rows or
     columns mostly of the edge colour, text and icons in them allowed;
   * "part-cellN": the cells of a collage, split along full-length lines of flat colour (gaps);
-  * "part-insetN": a rectangle framed by straight, long edges (a picture pasted into another).
+  * "part-insetN": a rectangle framed by straight, long edges (a picture pasted into another);
+  * "part-untiltN": when the candidate's four corners are one flat colour (a picture tilted on a
+    filled canvas), the upright rectangle inside the picture had it been tilted by N degrees --
+    what enrolment hashes as "tilt+N-inner" and "tilt-N-inner" (the rectangle is the same for
+    both directions).
 Candidate-side only: the issue lets candidates, which are public, be analysed freely.
 """
 
@@ -18,6 +22,8 @@ from typing import Final
 
 import numpy as np
 from PIL import Image
+
+from monitor.fingerprint.regions import TILTS, inner_box
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom
 
@@ -61,7 +67,13 @@ PROPOSAL_VARIANTS: Final = (
     "part-bands",
     *(f"part-cell{n}" for n in range(1, MAX_CELLS + 1)),
     *(f"part-inset{n}" for n in range(1, MAX_INSETS + 1)),
+    *(f"part-untilt{degrees}" for degrees in sorted({abs(tilt) for tilt in TILTS})),
 )
+# Corner patches (pixels of the analysis copy) that must all be one flat colour for a candidate
+# to be looked at as a tilted picture.
+CORNER_PATCH: Final = 3
+# ... and at most this share of it that colour (a 10-degree tilt fills about a quarter).
+MAX_TILT_FILL: Final = 0.4
 
 
 def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list[tuple[str, Box]]:
@@ -107,7 +119,52 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
         offer(f"part-cell{number + 1}", cell)
     for number, inset in enumerate(inset_boxes(pixels)[:MAX_INSETS]):
         offer(f"part-inset{number + 1}", snap_box(full, back(inset), reach=reach))
+    if _corners_filled(pixels):
+        for name, box in untilt_boxes(rgb.size):
+            offer(name, box)
     return found
+
+
+def untilt_boxes(size: tuple[int, int]) -> list[tuple[str, Box]]:
+    """For each tilt of `regions.TILTS` (either direction), the upright rectangle inside a picture
+    tilted that much on a grown canvas of `size`: the canvas is w*cos+h*sin by w*sin+h*cos, so
+    the picture's own w x h follows, and its inner rectangle sits at the canvas's centre."""
+    width, height = size
+    boxes: list[tuple[str, Box]] = []
+    for degrees in sorted({abs(tilt) for tilt in TILTS}):
+        cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+        picture_width = (width * cos - height * sin) / (cos * cos - sin * sin)
+        picture_height = (height * cos - width * sin) / (cos * cos - sin * sin)
+        if min(picture_width, picture_height) < 16:
+            continue
+        left, top, right, bottom = inner_box((round(picture_width), round(picture_height)), degrees)
+        x_shift = round((width - picture_width) / 2)
+        y_shift = round((height - picture_height) / 2)
+        box = (left + x_shift, top + y_shift, right + x_shift, bottom + y_shift)
+        if 0 <= box[0] < box[2] <= width and 0 <= box[1] < box[3] <= height:
+            boxes.append((f"part-untilt{degrees}", box))
+    return boxes
+
+
+def _corners_filled(pixels: np.ndarray) -> bool:
+    """True when the four corners are one flat colour (a tilted picture's filled canvas)."""
+    patch = CORNER_PATCH
+    if min(pixels.shape[:2]) < 4 * patch:
+        return False
+    corners = np.concatenate(
+        [
+            pixels[:patch, :patch].reshape(-1, 3),
+            pixels[:patch, -patch:].reshape(-1, 3),
+            pixels[-patch:, :patch].reshape(-1, 3),
+            pixels[-patch:, -patch:].reshape(-1, 3),
+        ]
+    )
+    if not np.all(np.abs(corners - corners[0]) <= COLOUR_TOLERANCE):
+        return False
+    # A tilt of 10 degrees fills about a quarter of the canvas; a flat picture, or one on a plain
+    # background, has far more of its corner colour.
+    fill = np.all(np.abs(pixels - corners[0]) <= COLOUR_TOLERANCE, axis=2)
+    return float(fill.mean()) <= MAX_TILT_FILL
 
 
 def snap_box(pixels: np.ndarray, box: Box, *, reach: int) -> Box:

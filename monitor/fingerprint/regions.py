@@ -38,10 +38,11 @@ ANCHORS: Final = {
 # Strips that keep this share of one side and all of the other ("the left 70%").
 STRIP_SCALES: Final = (90, 80, 70, 60)
 _STRIP_ANCHORS: Final = {"cols": ("l", "c", "r"), "rows": ("t", "c", "b")}
-# Tilts in degrees (counter-clockwise positive), each kept three ways: on a grown canvas filled
-# white, filled black (how editors rotate), and cut to the largest upright rectangle inside.
+# Tilts in degrees (counter-clockwise positive), each cut to the largest upright rectangle inside.
+# Not kept on a grown canvas filled white or black (how editors rotate): the filled corner
+# triangles are the same in every tilted picture, and a near-blank overlay tilted 5-10 degrees
+# matched an unrelated photo's filled tilt at PDQ 28-30 (`python -m tests.bench.accuracy`).
 TILTS: Final = (-10, -5, 5, 10)
-TILT_FILLS: Final = ("white", "black")
 # Pictures smaller than this (pixels, short side) get no region hashes: their regions are a
 # few dozen pixels, too coarse for PDQ to tell apart.
 MIN_REGION_SIDE: Final = 64
@@ -63,9 +64,7 @@ def _tilt_name(degrees: int, kept: str) -> str:
 
 
 WINDOW_VARIANTS: Final = _window_names()
-TILT_VARIANTS: Final = tuple(
-    _tilt_name(degrees, kept) for degrees in TILTS for kept in (*TILT_FILLS, "inner")
-)
+TILT_VARIANTS: Final = tuple(_tilt_name(degrees, "inner") for degrees in TILTS)
 REGION_VARIANTS: Final = WINDOW_VARIANTS + TILT_VARIANTS
 
 
@@ -89,16 +88,13 @@ def window_boxes(size: tuple[int, int]) -> list[tuple[str, Box]]:
 
 
 def tilted_versions(image: Image.Image) -> list[tuple[str, Image.Image]]:
-    """The picture tilted by each of `TILTS`, on white, on black, and cut to its inner rectangle."""
+    """The picture tilted by each of `TILTS` and cut to its inner rectangle."""
     versions: list[tuple[str, Image.Image]] = []
     if min(image.size) < MIN_REGION_SIDE:
         return versions
     for degrees in TILTS:
-        for fill in TILT_FILLS:
-            turned = image.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
-            versions.append((_tilt_name(degrees, fill), turned))
         inner = image.rotate(degrees, Image.Resampling.BICUBIC, expand=False)
-        versions.append((_tilt_name(degrees, "inner"), inner.crop(_inner_box(image.size, degrees))))
+        versions.append((_tilt_name(degrees, "inner"), inner.crop(inner_box(image.size, degrees))))
     return versions
 
 
@@ -111,7 +107,7 @@ def _box(size: tuple[int, int], scales: tuple[int, int], anchor: tuple[float, fl
     return (left, top, left + kept_width, top + kept_height)
 
 
-def _inner_box(size: tuple[int, int], degrees: int) -> Box:
+def inner_box(size: tuple[int, int], degrees: int) -> Box:
     """The largest axis-aligned rectangle of the picture's shape inside it turned by `degrees`
     about its centre (on a canvas of the same size)."""
     width, height = size

@@ -29,8 +29,9 @@ from monitor.errors import VideoDecodeError, VideoTooLargeError
 
 # One regular sample per this many seconds of stream time.
 SAMPLE_INTERVAL: Final = 1.0
-# A cut: the mean difference (0-255) of two consecutive frames' 64x36 grey thumbnails. A pan or a
-# zoom in our benchmark videos moves it by 1-6 per frame; a cut between photos by 25-70.
+# A cut: the mean difference (0-255) of two consecutive frames' 64x36 grey thumbnails. Measured
+# on the benchmark's videos of real photos (`python -m tests.bench.video`): pans and zooms move
+# it by at most 2.1 from one frame to the next, cuts between photos by 37-94.
 CUT_DIFFERENCE: Final = 20.0
 # A pan or zoom that has moved the picture on this much (the same measure, against the last
 # sampled frame) since the last sample is sampled again before the second is up: PDQ tells a

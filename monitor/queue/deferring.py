@@ -26,6 +26,7 @@ POLL_SOURCE = "monitor.poll_source"
 VISIT_PAGE = "monitor.visit_page"
 CHECK_IMAGE = "monitor.check_image"
 DELIVER_ALERTS = "monitor.deliver_alerts"
+FOLLOW_THROUGH = "monitor.follow_through"
 RETRY_STALLED_JOBS = "monitor.retry_stalled_jobs"
 REMOVE_OLD_JOBS = "monitor.remove_old_jobs"
 MAX_DEPTH = 1000  # far beyond any config; a bigger number is not a candidate we deferred
@@ -74,6 +75,12 @@ class TaskQueue:
     async def defer_delivery(self) -> None:
         # When a delivery is waiting already, it will take these alerts too.
         deferrer = self._app.configure_task(DELIVER_ALERTS, queueing_lock=DELIVER_ALERTS)
+        with contextlib.suppress(AlreadyEnqueued):
+            await deferrer.defer_async()
+
+    async def defer_follow_through(self) -> None:
+        """Re-checks, their alerts and captures: one run waiting at a time is enough."""
+        deferrer = self._app.configure_task(FOLLOW_THROUGH, queueing_lock=FOLLOW_THROUGH)
         with contextlib.suppress(AlreadyEnqueued):
             await deferrer.defer_async()
 

@@ -32,7 +32,11 @@ class WorkerRuntime:
         self._db = monitor.db
         self._queue = queue
         self._clock = clock
-        self.matcher = LiveMatcher(monitor.db, settings=monitor.settings.matching)
+        self.matcher = LiveMatcher(
+            monitor.db,
+            settings=monitor.settings.matching,
+            settings_for=monitor.settings.matching_for,
+        )
 
     async def poll(self, *, source_name: str, period_start: int) -> None:
         """Read one source and queue each candidate once for this period."""
@@ -101,6 +105,14 @@ class WorkerRuntime:
                 report.sightings_delivered,
                 report.sightings_pending,
             )
+
+    async def follow_through(self) -> None:
+        """Due re-checks of confirmed and reported sightings, the removal and reappearance
+        alerts they owe, and the captures owed at first sight; each is safe from many workers
+        at once (claims with leases, captures recorded once per sighting)."""
+        await self._monitor.follow_up.run_due()
+        await self._monitor.follow_up_alerts.deliver_due()
+        await self._monitor.capture_owed()
 
     async def _follow(self, *, sweep_id: int, period_start: int, visit: PageVisit) -> None:
         for image in visit.images:

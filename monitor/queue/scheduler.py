@@ -24,6 +24,8 @@ from monitor.queue.deferring import TaskQueue
 
 log = logging.getLogger(__name__)
 DELIVERY_EVERY = timedelta(seconds=10)
+# Re-checks come due on their own pace (follow_up.every); captures are owed at first sight.
+FOLLOW_THROUGH_EVERY = timedelta(seconds=60)
 LONGEST_TICK = timedelta(seconds=60)
 
 
@@ -97,7 +99,23 @@ class QueueScheduler:
             coalesce=True,
             next_run_time=now,
         )
+        scheduler.add_job(
+            self._defer_follow_through,
+            "interval",
+            args=[queue],
+            seconds=FOLLOW_THROUGH_EVERY.total_seconds(),
+            id="follow_through",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=now,
+        )
         return scheduler
+
+    async def _defer_follow_through(self, queue: TaskQueue) -> None:
+        try:
+            await queue.defer_follow_through()
+        except Exception:
+            log.exception("could not defer re-checks and captures; trying again shortly")
 
     async def _defer_poll(self, queue: TaskQueue, source: str, every: timedelta) -> None:
         start = period_start(self._clock(), every=every)

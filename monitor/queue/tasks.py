@@ -20,6 +20,7 @@ from procrastinate import App, JobContext, RetryStrategy
 from monitor.queue.deferring import (
     CHECK_IMAGE,
     DELIVER_ALERTS,
+    FOLLOW_THROUGH,
     POLL_SOURCE,
     REMOVE_OLD_JOBS,
     RETRY_STALLED_JOBS,
@@ -61,6 +62,10 @@ def register_tasks(app: App) -> None:
     @app.task(name=DELIVER_ALERTS, pass_context=True, retry=RETRY)
     async def deliver_alerts(context: JobContext) -> None:
         await _runtime(context).deliver()
+
+    @app.task(name=FOLLOW_THROUGH, pass_context=True, retry=RETRY)
+    async def follow_through(context: JobContext) -> None:
+        await _runtime(context).follow_through()
 
     @app.periodic(cron=STALLED_CHECK_CRON, periodic_id="stalled")
     @app.task(name=RETRY_STALLED_JOBS, queueing_lock=RETRY_STALLED_JOBS)

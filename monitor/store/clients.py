@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from monitor.errors import MonitorError, UnknownClientError
@@ -17,16 +17,8 @@ from monitor.store.database import Database
 from monitor.store.records import Client
 from monitor.store.tables import (
     ClientRow,
-    EvidenceEntryRow,
-    FollowUpAlertRow,
     ItemHashRow,
     ItemRow,
-    OutboxRow,
-    SightingCheckRow,
-    SightingEventRow,
-    SightingFollowUpRow,
-    SightingRow,
-    SuppressionRow,
 )
 
 
@@ -72,30 +64,6 @@ def count_items(db: Database) -> dict[str, int]:
             select(ItemRow.client_id, func.count()).group_by(col(ItemRow.client_id))
         ).all()
         return {client_id: count for client_id, count in rows}
-
-
-def remove_client(db: Database, client_id: str) -> dict[str, int]:
-    """Delete the client and everything of theirs. Returns how many rows of each kind went."""
-    with db.session() as session:
-        if session.get(ClientRow, client_id) is None:
-            raise UnknownClientError(client_id)
-        removed: dict[str, int] = {}
-        for label, table in (
-            ("alerts", OutboxRow),
-            ("follow-up alerts", FollowUpAlertRow),
-            ("re-checks", SightingCheckRow),
-            ("follow-ups", SightingFollowUpRow),
-            ("review events", SightingEventRow),
-            ("evidence log entries", EvidenceEntryRow),
-            ("suppressions", SuppressionRow),
-            ("sightings", SightingRow),
-            ("fingerprints", ItemHashRow),
-            ("items", ItemRow),
-        ):
-            result = session.execute(delete(table).where(col(table.client_id) == client_id))
-            removed[label] = int(getattr(result, "rowcount", 0))
-        session.execute(delete(ClientRow).where(col(ClientRow.id) == client_id))
-    return removed
 
 
 def enroll_item(

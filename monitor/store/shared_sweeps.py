@@ -13,7 +13,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from monitor.store.database import Database
-from monitor.store.tables import ItemHashRow, ItemRow, SweepRow
+from monitor.store.tables import ItemHashRow, ItemRow, SuppressionRow, SweepRow
 
 
 def add_to_sweep(
@@ -68,9 +68,11 @@ def pages_visited(db: Database, *, sweep_id: int) -> int:
         return row.pages if row is not None else 0
 
 
-def fingerprints_version(db: Database) -> tuple[int, int, int, int]:
-    """Changes whenever an item or fingerprint is added or removed: (count, max id) of both."""
+def fingerprints_version(db: Database) -> tuple[int, ...]:
+    """Changes whenever an item, fingerprint or suppression is added or removed: (count, max id)
+    of each, because a matcher holds all three."""
     with db.session() as session:
         items = session.exec(select(func.count(), func.max(ItemRow.id))).one()
         hashes = session.exec(select(func.count(), func.max(ItemHashRow.id))).one()
-    return (items[0], items[1] or 0, hashes[0], hashes[1] or 0)
+        dismissed = session.exec(select(func.count(), func.max(SuppressionRow.id))).one()
+    return (items[0], items[1] or 0, hashes[0], hashes[1] or 0, dismissed[0], dismissed[1] or 0)

@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from monitor.fingerprint import IndexEntry, MatchIndex, MatchSettings
+from monitor.fingerprint.fingerprinter import MIN_PART_PDQ_QUALITY, MIN_PDQ_QUALITY
+from monitor.fingerprint.regions import TILT_VARIANTS
 from tests.bench import index_speed
 from tests.bench.baselines import PLAIN_PDQ_THRESHOLD, PLAIN_PHASH_THRESHOLD
 from tests.bench.corpus import Candidate, Enrolled, PhotoJob, build_photo, candidate_sample
@@ -89,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [path.stem for path in paths]
     blank = {e.source for e in enrolled if e.kind == "photo" and not _has_phash(e)}
     print(f"{len(paths)} photos in {args.photos}; matcher settings {settings!r}")
+    print(
+        f"PDQ quality floors: whole pictures and enrolled regions >= {MIN_PDQ_QUALITY},"
+        f" a candidate's parts >= {MIN_PART_PDQ_QUALITY}; enrolled tilts:"
+        f" {', '.join(TILT_VARIANTS)} (none on a filled canvas)"
+    )
     if blank:
         print(f"blank on white, left out of recall: {', '.join(names[n] for n in sorted(blank))}")
     _print_recall(candidates, enrolled, index, distances, blank=blank, settings=settings)

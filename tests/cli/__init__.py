@@ -37,7 +37,8 @@ def write_config(
 
 def database(cli: Cli) -> Database:
     """The database the config in the CLI's working folder names, opened in the test process."""
-    return open_database(load_settings(cli.cwd / "monitor.toml").storage.url)
+    settings = load_settings(cli.cwd / "monitor.toml", environ=cli.env)
+    return open_database(settings.storage.url)
 
 
 def assert_clean_error(result: CliResult, *, code: int = EXIT_ERROR) -> str:

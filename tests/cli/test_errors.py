@@ -40,10 +40,16 @@ EVERY_COMMAND = (
     ["verify", "--client", "K-1"],
     ["recheck", "--client", "K-1"],
     ["stats", "--client", "K-1"],
+    ["takedown", "1"],
+    ["export", "--client", "K-1", "--out", "log.pdf"],
+    ["capture"],
+    ["evidence", "decrypt", "c.age", "--identity", "key.txt"],
     ["sources"],
     ["notify-test", "--client", "K-1"],
     ["demo"],
     ["db", "upgrade"],
+    ["user", "list"],
+    ["web", "--port", "8081"],
 )
 
 

@@ -74,9 +74,12 @@ def test_example_config_is_the_starter_config() -> None:
 def test_starter_config_loads_and_shows_the_defaults(tmp_path: Path) -> None:
     settings = load_settings(EXAMPLE, environ={})
     defaults = Settings()
-    shown = settings.model_dump(exclude={"storage"})
-    assert shown == defaults.model_dump(exclude={"storage"})
+    # Paths in the config are relative to the config file.
+    relative = {"storage": True, "captures": {"directory"}}
+    shown = settings.model_dump(exclude=relative)
+    assert shown == defaults.model_dump(exclude=relative)
     assert settings.storage.url == f"sqlite:///{EXAMPLE.parent.resolve() / 'monitor.db'}"
+    assert settings.captures.directory == EXAMPLE.parent.resolve() / "captures"
     assert not settings.sources, "the starter must not watch anything until the user says so"
 
 

@@ -66,11 +66,15 @@ def test_the_dashboard_is_published_on_loopback_only(compose: dict[str, Any]) ->
         assert "ports" not in compose["services"][name], f"{name} must not be published"
 
 
-def test_the_image_has_the_postgresql_driver() -> None:
+def test_the_image_has_the_postgresql_driver_workers_and_captures() -> None:
     containerfile = (ROOT / "deploy" / "Containerfile").read_text(encoding="utf-8")
-    assert '".[postgres]"' in containerfile
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "postgres" in project["project"]["optional-dependencies"]
+    assert '".[postgres,captures]"' in containerfile
+    assert "chromium" in containerfile
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    assert any(pin.startswith("procrastinate") for pin in extras["postgres"])
+    assert any(pin.startswith("playwright") for pin in extras["captures"])
 
 
 def test_the_config_the_header_shows_loads(tmp_path: Path) -> None:

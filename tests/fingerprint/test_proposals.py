@@ -16,7 +16,13 @@ from monitor.fingerprint import (
     fingerprint_candidate,
     fingerprint_enrolled,
 )
-from monitor.fingerprint.proposals import PROPOSAL_VARIANTS, Box, picture_proposals
+from monitor.fingerprint.proposals import (
+    PROPOSAL_VARIANTS,
+    Box,
+    picture_proposals,
+    untilt_boxes,
+)
+from monitor.fingerprint.regions import inner_box
 from tests.bench import compositions
 from tests.fingerprint.conftest import MAX_PIXELS, drawn_picture, encode
 
@@ -77,6 +83,33 @@ def test_a_plain_photo_gets_few_proposals() -> None:
     assert set(names) <= set(PROPOSAL_VARIANTS)
 
 
+@pytest.mark.parametrize("degrees", [-10, -5, 5, 10])
+@pytest.mark.parametrize("fill", ["white", "black"])
+def test_a_picture_tilted_on_a_filled_canvas_gives_its_inner_rectangle(
+    degrees: int, fill: str
+) -> None:
+    tilted = PICTURE.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
+    found = dict(picture_proposals(tilted))
+    left, top, right, bottom = inner_box(PICTURE.size, degrees)
+    # The same rectangle enrolment hashes as "tilt{degrees:+d}-inner", centred on the canvas.
+    x_shift, y_shift = (tilted.width - 600) / 2, (tilted.height - 450) / 2
+    expected = (left + x_shift, top + y_shift, right + x_shift, bottom + y_shift)
+    box = found[f"part-untilt{abs(degrees)}"]
+    assert _near(box, tuple(round(v) for v in expected), slack=2)  # type: ignore[arg-type]
+
+
+def test_an_upright_picture_gets_no_untilt_proposals() -> None:
+    names = [name for name, _box in picture_proposals(PICTURE)]
+    assert not any(name.startswith("part-untilt") for name in names)
+
+
+@pytest.mark.parametrize("size", [(20, 20), (100, 2000), (2000, 100), (1, 1)])
+def test_untilt_boxes_of_odd_canvases_stay_inside(size: tuple[int, int]) -> None:
+    for _name, (left, top, right, bottom) in untilt_boxes(size):
+        assert 0 <= left < right <= size[0]
+        assert 0 <= top < bottom <= size[1]
+
+
 @pytest.mark.parametrize(
     "picture",
     [
@@ -127,8 +160,17 @@ def index() -> MatchIndex:
         lambda: compositions.phone_screenshot(PICTURE, random.Random(6)),
         lambda: compositions.collage(PICTURE, random.Random(7), OTHERS),
         lambda: compositions.inside_other(PICTURE, random.Random(8), OTHERS[:1]),
+        lambda: PICTURE.rotate(-5, Image.Resampling.BICUBIC, expand=True, fillcolor="white"),
+        lambda: PICTURE.rotate(10, Image.Resampling.BICUBIC, expand=True, fillcolor="black"),
     ],
-    ids=["meme", "screenshot", "collage", "inside another"],
+    ids=[
+        "meme",
+        "screenshot",
+        "collage",
+        "inside another",
+        "tilted 5 on white",
+        "tilted 10 on black",
+    ],
 )
 def test_composites_match_the_enrolled_picture_and_not_the_others(
     make: object, index: MatchIndex

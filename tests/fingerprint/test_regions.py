@@ -35,15 +35,14 @@ def test_windows_are_where_their_names_say() -> None:
     assert boxes["rows60-b"] == (0, 320, 1000, 800)
 
 
-def test_tilts_grow_the_canvas_or_keep_the_inner_rectangle() -> None:
+def test_tilts_keep_only_the_inner_rectangle() -> None:
     picture = drawn_picture(1, size=(400, 300))
     versions = dict(tilted_versions(picture))
     assert list(versions) == list(TILT_VARIANTS)
-    grown = versions["tilt+10-white"]
-    assert grown.width > picture.width
-    assert grown.height > picture.height
-    assert grown.getpixel((0, 0)) == (255, 255, 255)
-    assert versions["tilt-5-black"].getpixel((0, 0)) == (0, 0, 0)
+    assert list(versions) == ["tilt-10-inner", "tilt-5-inner", "tilt+5-inner", "tilt+10-inner"]
+    # No filled canvas: its corner triangles are alike in every tilted picture.
+    for version in versions.values():
+        assert version.getpixel((0, 0)) not in ((255, 255, 255), (0, 0, 0))
     inner = versions["tilt+10-inner"]
     assert inner.width < picture.width
     assert inner.height < picture.height

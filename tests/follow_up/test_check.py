@@ -23,7 +23,7 @@ SETTINGS = FetchSettings(
     allow_private_addresses=True,
     per_host_delay=0.0,
     per_host_concurrency=8,
-    total_timeout=1.0,
+    total_timeout=3.0,
     connect_timeout=1.0,
     max_image_bytes=2_000_000,
 )

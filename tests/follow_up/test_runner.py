@@ -85,7 +85,7 @@ async def fetcher() -> AsyncIterator[Fetcher]:
         allow_private_addresses=True,
         per_host_delay=0.0,
         per_host_concurrency=8,
-        total_timeout=1.0,
+        total_timeout=3.0,
         connect_timeout=1.0,
     )
     async with Fetcher(settings) as client:
@@ -150,7 +150,7 @@ def case(
             settings=FollowUpSettings(every=EVERY),
             matching=MatchSettings(),
             max_pixels=80_000_000,
-            fetch_timeout=1.0,
+            fetch_timeout=3.0,
             clock=clock,
         ),
         delivery=FollowUpAlertDelivery(
@@ -301,7 +301,7 @@ async def test_a_run_checks_at_most_a_batch_a_few_at_a_time(
         settings=FollowUpSettings(every=EVERY, concurrency=2, batch=5),
         matching=MatchSettings(),
         max_pixels=80_000_000,
-        fetch_timeout=1.0,
+        fetch_timeout=3.0,
         clock=case.clock,
     )
     case.clock.advance()

@@ -9,7 +9,8 @@ from monitor.demo.pictures import draw_picture, encode
 from monitor.fingerprint import MatchSettings, fingerprint_candidate, fingerprint_enrolled
 from monitor.queue.live_matcher import LiveMatcher
 from monitor.store import Database, open_database
-from monitor.store.clients import add_client, enroll_item, remove_client
+from monitor.store.clients import add_client, enroll_item
+from monitor.store.erase import erase_client
 
 
 @pytest.fixture
@@ -70,5 +71,5 @@ def test_an_erased_client_is_no_longer_matched(db: Database) -> None:
     matcher = LiveMatcher(db, settings=MatchSettings(), check_every=0.0, clock=clock)
     candidate = fingerprint_candidate(encode(draw_picture(3)), max_pixels=10_000_000)
     assert [m[0] for m in matcher.current().matches(candidate, "0" * 64)] == ["case-b"]
-    remove_client(db, "case-b")
+    erase_client(db, "case-b")
     assert matcher.current().matches(candidate, "0" * 64) == []

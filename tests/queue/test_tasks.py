@@ -4,6 +4,7 @@ the sample web as `monitor scan` does, and a second period finds nothing new to 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -19,6 +20,8 @@ from monitor.queue.tasks import RUNTIME_KEY
 from monitor.service import running_monitor
 from monitor.store import Database
 from monitor.store.clients import add_client, enroll_item
+from monitor.store.follow_up import list_checks
+from monitor.store.review import change_status
 from monitor.store.sightings import list_sightings
 from tests.conftest import SampleWeb, loopback_config, sample_sources
 
@@ -125,3 +128,39 @@ async def test_tasks_sweep_like_scan_and_alert_once(
     assert all(s.times_seen >= 2 for s in again if s.source == "board")
     assert any(s.source == "board" for s in again)
     assert len(alert_receiver.messages) == messages
+
+
+async def test_workers_run_the_due_rechecks_in_queue_mode(
+    tmp_path: Path, queue_url: str, sample_web: SampleWeb, alert_receiver: AlertReceiver
+) -> None:
+    """`monitor run` on the queue defers the follow-through; a worker re-checks what is due."""
+    settings = _settings(tmp_path, queue_url, sample_web, alert_receiver.apprise_url)
+    _enroll(queue_url, sample_web)
+    await _sweep_all_sources(settings, period=PERIOD)
+    db = Database(queue_url)
+    try:
+        confirmed = list_sightings(db)[0]
+        change_status(db, sighting_id=confirmed.id, to_status="confirmed", at=datetime.now(UTC))
+    finally:
+        db.dispose()
+
+    async with running_monitor(settings) as monitor:
+        app = build_app(settings.storage.url, pool_size=2)
+        async with app.open_async():
+            queue = TaskQueue(app)
+            await queue.defer_follow_through()
+            await queue.defer_follow_through()  # one waiting run is enough: no second job
+            await app.run_worker_async(
+                wait=False,
+                concurrency=1,
+                listen_notify=False,
+                install_signal_handlers=False,
+                additional_context={RUNTIME_KEY: WorkerRuntime(monitor=monitor, queue=queue)},
+            )
+
+    db = Database(queue_url)
+    try:
+        checks = list_checks(db, sighting_id=confirmed.id)
+    finally:
+        db.dispose()
+    assert [check.outcome for check in checks] == ["present"]

@@ -1,3 +1,3 @@
-from tests.store.conftest import db, postgres, sqlite_db
+from tests.store.conftest import db, sqlite_db
 
-__all__ = ["db", "postgres", "sqlite_db"]
+__all__ = ["db", "sqlite_db"]

@@ -264,3 +264,23 @@ def test_a_tampered_evidence_log_is_reported_broken(case: Database) -> None:
 
     assert "BROKEN at entry 2" in render_html(log)
     assert json.loads(to_json(log))["evidence_log"]["intact"] is False
+
+
+@needs_pango
+def test_rendering_a_pdf_leaves_truncated_images_refused(case: Database) -> None:
+    """WeasyPrint switches Pillow to decoding truncated files when imported; the fingerprinter
+    in the same process must still refuse a truncated download."""
+    from PIL import Image, ImageFile
+
+    from monitor.errors import ImageError
+    from monitor.fingerprint import fingerprint_candidate
+    from monitor.report.html import render_html
+    from monitor.report.pdf import render_pdf
+
+    render_pdf(render_html(_log(case)))
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    picture = io.BytesIO()
+    Image.radial_gradient("L").convert("RGB").resize((640, 480)).save(picture, format="JPEG")
+    truncated = picture.getvalue()[: len(picture.getvalue()) // 3]
+    with pytest.raises(ImageError):
+        fingerprint_candidate(truncated, max_pixels=50_000_000)

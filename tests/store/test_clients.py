@@ -20,8 +20,8 @@ from monitor.store.clients import (
     list_clients,
     load_index_entries,
     load_item_digests,
-    remove_client,
 )
+from monitor.store.erase import erase_client
 from monitor.store.outbox import claim_due_alerts
 from monitor.store.records import Observation
 from monitor.store.sightings import list_sightings, record_sighting
@@ -102,7 +102,7 @@ def test_unknown_client_is_named_in_the_error(db: Database) -> None:
         get_client(db, "ghost")
     assert raised.value.client_id == "ghost"
     with pytest.raises(UnknownClientError):
-        remove_client(db, "ghost")
+        erase_client(db, "ghost")
     with pytest.raises(UnknownClientError):
         enroll_item(db, client_id="ghost", hashes=_hashes(1), sha256=None, origin="import")
     assert list_clients(db) == []
@@ -207,16 +207,14 @@ def test_remove_erases_everything_of_the_client_and_counts_it(db: Database) -> N
     _sight(db, client_id="k2", item_id=k2_item.item_id, image_url=shared_url)
     k2_before = _rows_mentioning(db, "k2")
 
-    removed = remove_client(db, "k1")
+    removed = erase_client(db, "k1")
 
-    assert removed == {
-        "alerts": 2,
-        "review events": 0,
-        "evidence log entries": 2,
-        "suppressions": 0,
-        "sightings": 2,
-        "fingerprints": 6,
-        "items": 2,
+    assert {table: count for table, count in removed.items() if count} == {
+        "outbox": 2,
+        "evidence_entry": 2,
+        "sighting": 2,
+        "item_hash": 6,
+        "item": 2,
     }
     assert _rows_mentioning(db, "k1") == {
         "outbox": 0,
@@ -238,7 +236,7 @@ def test_remove_erases_everything_of_the_client_and_counts_it(db: Database) -> N
 def test_a_removed_client_can_be_added_again_from_nothing(db: Database) -> None:
     add_client(db, client_id="k1")
     enroll_item(db, client_id="k1", hashes=_hashes(1), sha256=DIGEST_A, origin="image")
-    remove_client(db, "k1")
+    erase_client(db, "k1")
 
     add_client(db, client_id="k1")
     again = enroll_item(db, client_id="k1", hashes=_hashes(1), sha256=DIGEST_A, origin="image")
@@ -250,15 +248,9 @@ def test_a_removed_client_can_be_added_again_from_nothing(db: Database) -> None:
 def test_removing_a_client_with_nothing_enrolled(db: Database) -> None:
     add_client(db, client_id="k1")
 
-    assert remove_client(db, "k1") == {
-        "alerts": 0,
-        "review events": 0,
-        "evidence log entries": 0,
-        "suppressions": 0,
-        "sightings": 0,
-        "fingerprints": 0,
-        "items": 0,
-    }
+    removed = erase_client(db, "k1")
+    assert not any(removed.values())
+    assert "item" in removed
     assert list_clients(db) == []
 
 
@@ -269,5 +261,5 @@ def test_ids_and_urls_with_quotes_are_data_not_sql(db: Database) -> None:
     add_client(db, client_id=hostile_id, notify_urls=[url])
 
     assert get_client(db, hostile_id).notify_urls == (url,)
-    remove_client(db, hostile_id)
+    erase_client(db, hostile_id)
     assert [client.id for client in list_clients(db)] == ["bystander"]

@@ -13,7 +13,8 @@ from sqlalchemy import text
 from monitor.errors import UnknownClientError
 from monitor.fingerprint.hashes import Hash
 from monitor.store import Database, StoreError
-from monitor.store.clients import add_client, enroll_item, remove_client
+from monitor.store.clients import add_client, enroll_item
+from monitor.store.erase import erase_client
 from monitor.store.evidence import GENESIS_SHA256, append_evidence, verify_evidence
 from monitor.store.records import Observation
 from monitor.store.review import change_status
@@ -321,8 +322,8 @@ def test_sightings_and_reviews_are_logged_with_their_evidence(db: Database) -> N
 def test_erasing_a_client_erases_its_log(db: Database) -> None:
     add_client(db, client_id="k1")
     _append(db, "k1", 1)
-    removed = remove_client(db, "k1")
-    assert removed["evidence log entries"] == 1
+    removed = erase_client(db, "k1")
+    assert removed["evidence_entry"] == 1
     assert _rows(db, "k1") == []
 
 

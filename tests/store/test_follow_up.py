@@ -10,7 +10,8 @@ from sqlmodel import col, select
 
 from monitor.fingerprint.hashes import Hash
 from monitor.store import Database
-from monitor.store.clients import add_client, enroll_item, remove_client
+from monitor.store.clients import add_client, enroll_item
+from monitor.store.erase import erase_client
 from monitor.store.follow_up import (
     CHECK_LEASE,
     CheckRecord,
@@ -175,7 +176,7 @@ def test_erasing_a_client_erases_its_follow_up(db: Database) -> None:
     sighting_id = _sighting(db)
     change_status(db, sighting_id=sighting_id, to_status="confirmed", at=T0)
     change_status(db, sighting_id=sighting_id, to_status="removed", at=T0)
-    remove_client(db, "k1")
+    erase_client(db, "k1")
     with db.session() as session:
         assert session.exec(select(FollowUpAlertRow)).all() == []
         assert (

@@ -8,7 +8,8 @@ import pytest
 
 from monitor.fingerprint.hashes import Hash
 from monitor.store import Database
-from monitor.store.clients import add_client, enroll_item, remove_client
+from monitor.store.clients import add_client, enroll_item
+from monitor.store.erase import erase_client
 from monitor.store.records import Observation
 from monitor.store.review import ReviewError, change_status, get_sighting, status_history
 from monitor.store.sightings import confirmed_image_urls, record_sighting
@@ -108,6 +109,6 @@ def test_an_unknown_sighting_is_named(db: Database) -> None:
 def test_removing_the_client_removes_the_history(db: Database) -> None:
     sighting_id = _sighting(db)
     change_status(db, sighting_id=sighting_id, to_status="dismissed", at=T0, note="not her")
-    removed = remove_client(db, "k1")
-    assert removed["review events"] == 1
-    assert removed["sightings"] == 1
+    removed = erase_client(db, "k1")
+    assert removed["sighting_event"] == 1
+    assert removed["sighting"] == 1

@@ -5,14 +5,18 @@ from datetime import UTC, datetime
 
 from monitor.fingerprint.hashes import Hash
 from monitor.store import Database
-from monitor.store.clients import add_client, enroll_item, remove_client
+from monitor.store.clients import add_client, enroll_item
 from monitor.store.crawl import start_sweep
+from monitor.store.erase import erase_client
+from monitor.store.records import Observation
+from monitor.store.review import change_status
 from monitor.store.shared_sweeps import (
     add_to_sweep,
     fingerprints_version,
     finish_poll,
     pages_visited,
 )
+from monitor.store.sightings import record_sighting
 from monitor.store.tables import SweepRow
 
 AT = datetime(2026, 11, 22, 10, tzinfo=UTC)
@@ -73,5 +77,37 @@ def test_fingerprints_version_moves_on_enrol_and_erase(db: Database) -> None:
     enrolled = fingerprints_version(db)
     assert enrolled != empty
     assert fingerprints_version(db) == enrolled
-    remove_client(db, "case-a")
+    erase_client(db, "case-a")
     assert fingerprints_version(db) != enrolled
+
+
+def test_fingerprints_version_moves_when_a_false_positive_is_dismissed(db: Database) -> None:
+    """Workers hold the dismissal suppressions in their matcher: a dismissal must reload it."""
+    add_client(db, client_id="case-a")
+    item = enroll_item(
+        db,
+        client_id="case-a",
+        hashes=[Hash(algorithm="pdq", variant="original", hex="ab" * 32)],
+        sha256=None,
+        origin="import",
+    ).item_id
+    sighting = record_sighting(
+        db,
+        observation=Observation(
+            client_id="case-a",
+            item_id=item,
+            image_url="https://x.example/a.jpg",
+            page_url="https://x.example/",
+            final_url="https://x.example/a.jpg",
+            source="board",
+            seen_at=datetime.now(UTC),
+            distance=3,
+            algorithm="pdq",
+            sha256="c" * 64,
+            http_status=200,
+        ),
+        takedown_url="mailto:abuse@x.example",
+    ).sighting
+    before = fingerprints_version(db)
+    change_status(db, sighting_id=sighting.id, to_status="dismissed", at=datetime.now(UTC))
+    assert fingerprints_version(db) != before

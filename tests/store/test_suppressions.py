@@ -9,8 +9,9 @@ from sqlalchemy import text
 
 from monitor.fingerprint.hashes import Hash
 from monitor.store import Database
-from monitor.store.clients import add_client, enroll_item, remove_client
+from monitor.store.clients import add_client, enroll_item
 from monitor.store.crawl import save_digest
+from monitor.store.erase import erase_client
 from monitor.store.evidence import verify_evidence
 from monitor.store.records import Observation
 from monitor.store.review import change_status
@@ -80,8 +81,8 @@ def test_dismissing_suppresses_the_digest_and_fingerprints_for_that_client(db: D
     assert [kind for kind, _ in _kinds(db, "k2")] == ["first_seen"]
     assert all(report.intact for report in verify_evidence(db))
 
-    removed = remove_client(db, "k1")
-    assert removed["suppressions"] == 1
+    removed = erase_client(db, "k1")
+    assert removed["suppression"] == 1
     assert load_suppressions(db) == []
 
 
