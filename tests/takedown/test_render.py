@@ -11,7 +11,12 @@ import pytest
 from monitor.alerts.takedown import TakedownRegistry, TakedownRoute
 from monitor.errors import ConfigError, InputError
 from monitor.store.records import Sighting
-from monitor.takedown.render import PLACEHOLDERS, builtin_template_names, prepare_request
+from monitor.takedown.render import (
+    PLACEHOLDERS,
+    TakedownRequest,
+    builtin_template_names,
+    prepare_request,
+)
 from monitor.takedown.routes import ROUTES, Delivery, default_route
 from monitor.takedown.settings import RequesterDetails
 
@@ -44,17 +49,28 @@ ME = RequesterDetails(
 )
 
 
+def _request(
+    route: str | None,
+    *,
+    sighting: Sighting = SIGHTING,
+    registry: TakedownRegistry | None = None,
+    requester: RequesterDetails | None = None,
+    templates: Path | None = None,
+) -> TakedownRequest:
+    return prepare_request(
+        sighting=sighting,
+        route=route,
+        registry=registry or TakedownRegistry(),
+        requester=requester,
+        templates_dir=templates,
+        now=NOW,
+    )
+
+
 def test_every_route_renders_with_the_urls_time_and_digest() -> None:
     assert builtin_template_names() == sorted(f"{name}.txt" for name in ROUTES)
     for route in ROUTES:
-        request = prepare_request(
-            sighting=SIGHTING,
-            route=route,
-            registry=TakedownRegistry(),
-            requester=None,
-            templates_dir=None,
-            now=NOW,
-        )
+        request = _request(route)
         assert request.route == route
         assert request.subject
         assert "\n" not in request.subject
@@ -66,26 +82,12 @@ def test_every_route_renders_with_the_urls_time_and_digest() -> None:
 
 
 def test_personal_details_appear_only_for_the_route_they_were_given_for() -> None:
-    without = prepare_request(
-        sighting=SIGHTING,
-        route="dmca",
-        registry=TakedownRegistry(),
-        requester=None,
-        templates_dir=None,
-        now=NOW,
-    )
+    without = _request("dmca")
     assert PLACEHOLDERS["name"] in without.body
     assert PLACEHOLDERS["address"] in without.body
     assert "Jane" not in without.body
 
-    with_details = prepare_request(
-        sighting=SIGHTING,
-        route="dmca",
-        registry=TakedownRegistry(),
-        requester=ME,
-        templates_dir=None,
-        now=NOW,
-    )
+    with_details = _request("dmca", requester=ME)
     for value in ("Jane Q. Example", "jane@mail.example", "1 Main St", "+1 555 0100"):
         assert value in with_details.body
     assert "[your" not in with_details.body
@@ -93,14 +95,7 @@ def test_personal_details_appear_only_for_the_route_they_were_given_for() -> Non
 
 
 def test_dmca_carries_the_warning_and_the_statutory_statements() -> None:
-    request = prepare_request(
-        sighting=SIGHTING,
-        route="dmca",
-        registry=TakedownRegistry(),
-        requester=None,
-        templates_dir=None,
-        now=NOW,
-    )
+    request = _request("dmca")
     assert request.warning is not None
     assert "published" in request.warning
     assert "name" in request.warning
@@ -112,14 +107,7 @@ def test_dmca_carries_the_warning_and_the_statutory_statements() -> None:
 
 
 def test_japan_request_names_the_two_day_period_and_refuses_name_disclosure() -> None:
-    request = prepare_request(
-        sighting=SIGHTING,
-        route="japan",
-        registry=TakedownRegistry(),
-        requester=None,
-        templates_dir=None,
-        now=NOW,
-    )
+    request = _request("japan")
     assert "送信防止措置" in request.subject
     assert "2日" in request.body
     assert "私事性的画像記録" in request.body
@@ -134,26 +122,12 @@ def test_default_route_is_the_platform_report_where_the_site_has_one() -> None:
         image_url="https://i.redd.it/a.jpg",
     )
     assert default_route(on_reddit, registry) == "platform"
-    request = prepare_request(
-        sighting=on_reddit,
-        route=None,
-        registry=registry,
-        requester=None,
-        templates_dir=None,
-        now=NOW,
-    )
+    request = _request(None, sighting=on_reddit, registry=registry)
     assert request.destination.delivery is Delivery.FORM
     assert request.destination.address == "https://www.reddit.com/report"
 
     assert default_route(SIGHTING, registry) == "email"
-    request = prepare_request(
-        sighting=SIGHTING,
-        route=None,
-        registry=registry,
-        requester=None,
-        templates_dir=None,
-        now=NOW,
-    )
+    request = _request(None, registry=registry)
     assert request.destination.delivery is Delivery.EMAIL
     assert request.destination.address == "abuse@files.example"
 
@@ -167,28 +141,14 @@ def test_a_configured_route_for_the_site_becomes_its_platform_route() -> None:
         ]
     )
     assert default_route(SIGHTING, registry) == "platform"
-    request = prepare_request(
-        sighting=SIGHTING,
-        route="platform",
-        registry=registry,
-        requester=None,
-        templates_dir=None,
-        now=NOW,
-    )
+    request = _request("platform", registry=registry)
     assert request.destination.address == "https://files.example/r"
     assert request.destination.via == "Files: report form"
 
 
 def test_search_routes_go_to_the_search_engines_forms() -> None:
     for route, host in (("google-delisting", "google.com"), ("bing-delisting", "microsoft.com")):
-        request = prepare_request(
-            sighting=SIGHTING,
-            route=route,
-            registry=TakedownRegistry(),
-            requester=None,
-            templates_dir=None,
-            now=NOW,
-        )
+        request = _request(route)
         assert request.destination.delivery is Delivery.FORM
         assert host in request.destination.address
 
@@ -198,25 +158,11 @@ def test_an_edited_template_replaces_the_built_in_one(tmp_path: Path) -> None:
         "Subject: Please remove {{ site }}\n\nOur own words about {{ page_url }}.\n{{ name }}\n",
         encoding="utf-8",
     )
-    request = prepare_request(
-        sighting=SIGHTING,
-        route="email",
-        registry=TakedownRegistry(),
-        requester=ME,
-        templates_dir=tmp_path,
-        now=NOW,
-    )
+    request = _request("email", requester=ME, templates=tmp_path)
     assert request.subject == "Please remove files.example"
     assert request.body == f"Our own words about {SIGHTING.page_url}.\nJane Q. Example\n"
     # Routes without an edited file keep the built-in text.
-    dmca = prepare_request(
-        sighting=SIGHTING,
-        route="dmca",
-        registry=TakedownRegistry(),
-        requester=None,
-        templates_dir=tmp_path,
-        now=NOW,
-    )
+    dmca = _request("dmca", templates=tmp_path)
     assert "17 U.S.C." in dmca.body
 
 
@@ -234,14 +180,7 @@ def test_a_broken_or_hostile_template_is_one_clear_error(
 ) -> None:
     (tmp_path / "email.txt").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
-        prepare_request(
-            sighting=SIGHTING,
-            route="email",
-            registry=TakedownRegistry(),
-            requester=None,
-            templates_dir=tmp_path,
-            now=NOW,
-        )
+        _request("email", templates=tmp_path)
     assert expected in str(raised.value)
     assert "email.txt" in str(raised.value)
 
@@ -252,25 +191,11 @@ def test_template_syntax_in_a_hostile_url_is_printed_not_run() -> None:
         page_url="https://evil.example/{{ 7*7 }}/{% raw %}",
         image_url="https://evil.example/{{ config }}.jpg",
     )
-    request = prepare_request(
-        sighting=hostile,
-        route="email",
-        registry=TakedownRegistry(),
-        requester=None,
-        templates_dir=None,
-        now=NOW,
-    )
+    request = _request("email", sighting=hostile)
     assert "https://evil.example/{{ 7*7 }}/{% raw %}" in request.body
     assert "49" not in request.body
 
 
 def test_an_unknown_route_names_the_known_ones() -> None:
     with pytest.raises(InputError, match="platform, google-delisting"):
-        prepare_request(
-            sighting=SIGHTING,
-            route="fax",
-            registry=TakedownRegistry(),
-            requester=None,
-            templates_dir=None,
-            now=NOW,
-        )
+        _request("fax")
