@@ -86,14 +86,6 @@ class AlertDelivery:
             messages_sent=sent, sightings_delivered=delivered, sightings_pending=still_pending
         )
 
-    def _backoff(self, attempts: int) -> timedelta:
-        delay = self._retry_first
-        for _ in range(attempts):
-            if delay >= self._retry_max:
-                break
-            delay *= 2
-        return min(delay, self._retry_max)
-
     async def _deliver_group(
         self,
         *,
@@ -105,7 +97,7 @@ class AlertDelivery:
     ) -> tuple[int, bool]:
         ids = [alert.outbox_id for alert in group]
         attempts = max(alert.attempts for alert in group)
-        retry_at = now + self._backoff(attempts)
+        retry_at = now + retry_delay(attempts, first=self._retry_first, most=self._retry_max)
         if not targets:
             log.warning(
                 "client %s has %d alert(s) owed but no notification URL; add one with "
@@ -151,6 +143,16 @@ class AlertDelivery:
             retry_at=retry_at,
         )
         return (1 if succeeded else 0), not errors
+
+
+def retry_delay(attempts: int, *, first: timedelta, most: timedelta) -> timedelta:
+    """Wait before the next try after `attempts` failed ones: `first`, doubling, up to `most`."""
+    delay = first
+    for _ in range(attempts):
+        if delay >= most:
+            break
+        delay *= 2
+    return min(delay, most)
 
 
 def _group_by_targets_owed(

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from monitor.alerts.apprise_notifier import AppriseNotifier
-from monitor.alerts.delivery import DeliveryReport, target_id
+from monitor.alerts.delivery import DeliveryReport, retry_delay, target_id
 from monitor.alerts.render import AlertMessage, FollowUpItem, render_reappeared, render_removed
 from monitor.store import Database
 from monitor.store.clients import list_clients
@@ -80,14 +80,6 @@ class FollowUpAlertDelivery:
         urls = dict.fromkeys([*stored_urls, *self._config_urls(client_id)])
         return {target_id(url): url for url in urls}
 
-    def _backoff(self, attempts: int) -> timedelta:
-        delay = self._retry_first
-        for _ in range(attempts):
-            if delay >= self._retry_max:
-                break
-            delay *= 2
-        return min(delay, self._retry_max)
-
     async def _deliver_group(
         self,
         *,
@@ -99,7 +91,9 @@ class FollowUpAlertDelivery:
         now: datetime,
     ) -> tuple[int, bool]:
         ids = [alert.alert_id for alert in group]
-        retry_at = now + self._backoff(max(alert.attempts for alert in group))
+        retry_at = now + retry_delay(
+            max(alert.attempts for alert in group), first=self._retry_first, most=self._retry_max
+        )
         if not targets:
             log.warning(
                 "client %s has %d follow-up alert(s) owed but no notification URL; add one "
