@@ -31,6 +31,7 @@ class Daemon:
         self._monitor = monitor
         self._stop = asyncio.Event()
         self._deliver_now = asyncio.Event()
+        self._sweeps_stopped = asyncio.Event()
         self._sweeps: set[asyncio.Task[None]] = set()
 
     def stop(self) -> None:
@@ -58,6 +59,7 @@ class Daemon:
             for task in list(self._sweeps):
                 task.cancel()
             await asyncio.gather(*self._sweeps, return_exceptions=True)
+            self._sweeps_stopped.set()
             self._deliver_now.set()
             try:
                 await asyncio.wait_for(delivery, DELIVERY_GRACE.total_seconds())
@@ -139,14 +141,19 @@ class Daemon:
             self._deliver_now.set()
 
     async def _delivery_loop(self) -> None:
-        while True:
+        while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._deliver_now.wait(), OUTBOX_INTERVAL.total_seconds())
             self._deliver_now.clear()
-            try:
-                await self._monitor.delivery.deliver_due()
-                await self._monitor.follow_up_alerts.deliver_due()
-            except Exception:
-                log.exception("alert delivery failed; retrying in %s", OUTBOX_INTERVAL)
-            if self._stop.is_set():
-                return
+            await self._deliver_once()
+        # A pass that began before the stop may have missed what the last sweeps recorded:
+        # deliver once more when every sweep has ended.
+        await self._sweeps_stopped.wait()
+        await self._deliver_once()
+
+    async def _deliver_once(self) -> None:
+        try:
+            await self._monitor.delivery.deliver_due()
+            await self._monitor.follow_up_alerts.deliver_due()
+        except Exception:
+            log.exception("alert delivery failed; retrying in %s", OUTBOX_INTERVAL)
