@@ -53,9 +53,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     hash_ = commands.add_parser(
         "hash", help="compute fingerprints without config or database (for the victim's own device)"
     )
-    hash_.add_argument(
-        "paths", nargs="+", metavar="PATH", help="image or video files, or folders"
-    )
+    hash_.add_argument("paths", nargs="+", metavar="PATH", help="image or video files, or folders")
     hash_.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
     hash_.add_argument(
         "--with-names",

@@ -30,8 +30,8 @@ from PIL import Image
 
 from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.hashes import ORIENTATIONS, Hash
-from monitor.fingerprint.proposals import picture_proposals
-from monitor.fingerprint.regions import tilted_versions, window_boxes
+from monitor.fingerprint.proposals import BAND_PROPOSALS, picture_proposals
+from monitor.fingerprint.regions import HALF_SIDE, half_boxes, tilted_versions, window_boxes
 from monitor.fingerprint.trim import border_box
 
 # Hashing works on the image scaled to fit in this square: PDQ reduces to 64x64 and pHash to
@@ -129,7 +129,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
         # A flat picture gets no regions: its regions are flatter still, and a tilt would give it
         # the structure of its corners instead of its own.
         if pdqhash.compute(np.asarray(versions[-1][1]))[1] >= MIN_PDQ_QUALITY:
-            regions = _regions(rgb.crop(box) if len(versions) > 1 else rgb)
+            regions = _regions(rgb.crop(box) if len(versions) > 1 else rgb) + _halves(scaled)
     else:
         # Found on the hashing-size copy, cut from the decoded picture: a picture inside a
         # screenshot or collage is small, and cut from the small copy it would alias.
@@ -138,6 +138,15 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             (name, _scaled_for_hashing(rgb.crop(_scale_box(area, back)), fast=True))
             for name, area in picture_proposals(scaled, already=_scale_box(box, _inverse(back)))
         ]
+        # A picture with caption bands or app chrome cut off is what trimming gives a framed
+        # one: it gets pHash and dHash too, for pictures too flat for PDQ.
+        hashes.extend(
+            found
+            for name, region in regions
+            if name in BAND_PROPOSALS
+            for found in _small_hashes(region, variant=name)
+        )
+        regions += _halves(scaled)
     floor = MIN_PDQ_QUALITY if variants else MIN_PART_PDQ_QUALITY
     hashes.extend(
         found for name, region in regions if (found := _region_pdq(region, name, floor=floor))
@@ -154,6 +163,13 @@ def _regions(picture: Image.Image) -> list[tuple[str, Image.Image]]:
     regions = [(name, working.crop(area)) for name, area in window_boxes(working.size)]
     regions += tilted_versions(working)
     return [(name, _scaled_for_hashing(region)) for name, region in regions]
+
+
+def _halves(scaled: Image.Image) -> list[tuple[str, Image.Image]]:
+    """The halves of the picture (`regions.half_boxes`), cut from a copy fit to `HALF_SIDE`."""
+    small = scaled.copy()
+    small.thumbnail((HALF_SIDE, HALF_SIDE), Image.Resampling.BOX)
+    return [(name, small.crop(box)) for name, box in half_boxes(small.size)]
 
 
 def _region_pdq(region: Image.Image, variant: str, *, floor: int) -> Hash | None:
@@ -185,11 +201,18 @@ def _hash_one(image: Image.Image, *, variant: str, keep_flat_pdq: bool) -> list[
     hashes = []
     if keep_flat_pdq or quality >= MIN_PDQ_QUALITY:
         hashes.append(Hash("pdq", np.packbits(bits.astype(np.uint8)).tobytes().hex(), variant))
+    return hashes + _small_hashes(image, variant=variant)
+
+
+def _small_hashes(image: Image.Image, *, variant: str) -> list[Hash]:
+    """pHash and dHash (64 bits each), or nothing for a blank picture."""
     grey = image.convert("L")
-    if not _is_blank(grey):
-        hashes.append(Hash("phash", str(imagehash.phash(grey)), variant))
-        hashes.append(Hash("dhash", str(imagehash.dhash(grey)), variant))
-    return hashes
+    if _is_blank(grey):
+        return []
+    return [
+        Hash("phash", str(imagehash.phash(grey)), variant),
+        Hash("dhash", str(imagehash.dhash(grey)), variant),
+    ]
 
 
 def _is_blank(grey: Image.Image) -> bool:

@@ -6,6 +6,7 @@ hashes like none of the enrolled pictures, but the rectangle the picture fills d
 of proposal, all found from the candidate's own pixels (nothing of them is kept):
   * "part-bands": the candidate with caption bands and app chrome cut off each side -- rows or
     columns mostly of the edge colour, text and icons in them allowed;
+  * "part-rows": the same with only the top and bottom cut (a picture as wide as the screen);
   * "part-cellN": the cells of a collage, split along full-length lines of flat colour (gaps);
   * "part-insetN": a rectangle framed by straight, long edges (a picture pasted into another);
   * "part-untiltN": when the candidate's four corners are one flat colour (a picture tilted on a
@@ -63,8 +64,10 @@ FRAME_SLACK: Final = 0.25
 # Candidate edges looked at per direction (the strongest columns, the strongest rows).
 MAX_EDGE_LINES: Final = 10
 
+# The proposals that are the candidate minus bands at its edges (the others are pieces of it).
+BAND_PROPOSALS: Final = ("part-bands", "part-rows")
 PROPOSAL_VARIANTS: Final = (
-    "part-bands",
+    *BAND_PROPOSALS,
     *(f"part-cell{n}" for n in range(1, MAX_CELLS + 1)),
     *(f"part-inset{n}" for n in range(1, MAX_INSETS + 1)),
     *(f"part-untilt{degrees}" for degrees in sorted({abs(tilt) for tilt in TILTS})),
@@ -114,6 +117,7 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
     full = np.asarray(rgb, dtype=np.int16)
     reach = max(2, round(max(x_back, y_back) * 1.5))
     offer("part-bands", snap_box(full, back(band_box(pixels)), reach=reach))
+    offer("part-rows", snap_box(full, back(row_band_box(pixels)), reach=reach))
     grey = np.asarray(rgb.convert("L"), dtype=np.int16)
     for number, cell in enumerate(collage_cells(grey, within=inner)[:MAX_CELLS]):
         offer(f"part-cell{number + 1}", cell)
@@ -198,17 +202,31 @@ def _strongest_step(lines: np.ndarray, at: int, *, reach: int, limit: int) -> in
 def band_box(pixels: np.ndarray) -> Box:
     """The box left when caption bands and app chrome are cut off every side (repeatedly, since
     a screenshot has a navigation bar below a caption area of another colour)."""
+    return _cut_bands(pixels, columns_too=True)
+
+
+def row_band_box(pixels: np.ndarray) -> Box:
+    """The box left when bands are cut off the top and bottom only: a picture that fills the
+    width of a screenshot or meme, and whose own edge is of the chrome's colour (a white flower
+    on a white app), would lose that edge to a column cut."""
+    return _cut_bands(pixels, columns_too=False)
+
+
+def _cut_bands(pixels: np.ndarray, *, columns_too: bool) -> Box:
     height, width = pixels.shape[:2]
     left, top, right, bottom = 0, 0, width, height
-    for _ in range(4):
-        # Rows first, then columns of what is left: a screenshot's columns are mostly chrome
-        # until its top and bottom are cut off.
+    for _ in range(6):
+        # Rows until none is cut, then columns of what is left: a screenshot's columns are mostly
+        # chrome (a caption area, then a navigation bar of another grey) until its top and
+        # bottom are all cut off.
         rows = pixels[top:bottom, left:right]
         top_cut, bottom_cut = _band_depth(rows), _band_depth(rows[::-1])
         top, bottom = top + top_cut, bottom - bottom_cut
-        columns = pixels[top:bottom, left:right].transpose(1, 0, 2)
-        left_cut, right_cut = _band_depth(columns), _band_depth(columns[::-1])
-        left, right = left + left_cut, right - right_cut
+        left_cut = right_cut = 0
+        if columns_too and not (top_cut or bottom_cut):
+            columns = pixels[top:bottom, left:right].transpose(1, 0, 2)
+            left_cut, right_cut = _band_depth(columns), _band_depth(columns[::-1])
+            left, right = left + left_cut, right - right_cut
         if not (top_cut or bottom_cut or left_cut or right_cut):
             break
         if right - left < width * MIN_SIDE_SHARE or bottom - top < height * MIN_SIDE_SHARE:
@@ -224,6 +242,8 @@ def _band_depth(lines: np.ndarray) -> int:
     edge = np.median(lines[0], axis=0)
     if float(edge.max() - edge.min()) > BAND_COLOUR_SPREAD:
         return 0  # a coloured edge is the picture's own (a sky, a gradient), not a band
+    if (np.abs(lines[0] - edge) <= BAND_TOLERANCE).all(axis=1).mean() < BAND_SHARE:
+        return 0  # the first line is not band (most pictures): spare looking at the rest
     near = (np.abs(lines - edge) <= BAND_TOLERANCE).all(axis=2).mean(axis=1)
     not_band = near < BAND_SHARE
     if not_band[0]:

@@ -65,7 +65,15 @@ def _tilt_name(degrees: int, kept: str) -> str:
 
 WINDOW_VARIANTS: Final = _window_names()
 TILT_VARIANTS: Final = tuple(_tilt_name(degrees, "inner") for degrees in TILTS)
-REGION_VARIANTS: Final = WINDOW_VARIANTS + TILT_VARIANTS
+# The halves of a picture (left, right, top, bottom), hashed on both sides -- the enrolled picture
+# and every candidate -- from a copy scaled to fit `HALF_SIDE`: a sticker, a caption or a logo
+# drawn on one half leaves the other half as it was, so the candidate's clean half matches the
+# enrolled picture's. A half is exactly half a side, the smallest region the issue allows.
+HALF_VARIANTS: Final = ("half-l", "half-r", "half-t", "half-b")
+REGION_VARIANTS: Final = WINDOW_VARIANTS + TILT_VARIANTS + HALF_VARIANTS
+# Halves are cut from a copy this big (long side): both sides must cut them from the same scale,
+# as PDQ of one region differs by 15-20 bits between a 256- and a 512-pixel copy.
+HALF_SIDE: Final = 256
 
 
 def window_boxes(size: tuple[int, int]) -> list[tuple[str, Box]]:
@@ -85,6 +93,18 @@ def window_boxes(size: tuple[int, int]) -> list[tuple[str, Box]]:
         for anchor in _STRIP_ANCHORS["rows"]:
             boxes.append((f"rows{scale}-{anchor}", _box(size, (100, scale), (0.0, at[anchor]))))
     return [(name, box) for name, box in boxes if box[2] - box[0] >= 1 and box[3] - box[1] >= 1]
+
+
+def half_boxes(size: tuple[int, int]) -> list[tuple[str, Box]]:
+    """The four halves of a picture of `size`, named as in `HALF_VARIANTS`."""
+    width, height = size
+    if min(size) < MIN_REGION_SIDE // 2:
+        return []
+    # Rounded up: an odd side's half is never less than half of it.
+    middle_x, middle_y = (width + 1) // 2, (height + 1) // 2
+    boxes = ((0, 0, middle_x, height), (width - middle_x, 0, width, height))
+    boxes += ((0, 0, width, middle_y), (0, height - middle_y, width, height))
+    return list(zip(HALF_VARIANTS, boxes, strict=True))
 
 
 def tilted_versions(image: Image.Image) -> list[tuple[str, Image.Image]]:

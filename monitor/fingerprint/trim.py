@@ -40,7 +40,10 @@ def trim_borders(image: Image.Image) -> Image.Image:
 
 def border_box(image: Image.Image) -> tuple[int, int, int, int]:
     """The (left, top, right, bottom) box `trim_borders` keeps; the whole image when no border."""
-    rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
+    rgb_image = image.convert("RGB")
+    if not _any_edge_flat(rgb_image):
+        return (0, 0, *rgb_image.size)
+    rgb = np.asarray(rgb_image, dtype=np.int16)
     planes = np.ascontiguousarray(rgb.transpose(2, 0, 1))  # channel, row, column
     height, width = planes.shape[1:]
     box = (0, 0, width, height)
@@ -50,6 +53,25 @@ def border_box(image: Image.Image) -> tuple[int, int, int, int]:
             break
         box = inner
     return box
+
+
+def _any_edge_flat(image: Image.Image) -> bool:
+    """Whether any outermost row or column could start a border: most pictures have none, and
+    this look at four lines spares them converting every pixel."""
+    width, height = image.size
+    if width < 2 or height < 2:
+        return False
+    for box in (
+        (0, 0, width, 1),
+        (0, height - 1, width, height),
+        (0, 0, 1, height),
+        (width - 1, 0, width, height),
+    ):
+        line = np.asarray(image.crop(box), dtype=np.int16).reshape(-1, 3)
+        colour = np.median(line, axis=0).round().astype(np.int16)
+        if (np.abs(line - colour) <= BORDER_TOLERANCE).all(axis=1).mean() >= BORDER_SHARE:
+            return True
+    return False
 
 
 def _trim_box(planes: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:

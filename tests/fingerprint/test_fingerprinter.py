@@ -22,7 +22,8 @@ from monitor.fingerprint import (
     fingerprint_image,
     hamming,
 )
-from monitor.fingerprint.regions import REGION_VARIANTS
+from monitor.fingerprint.proposals import BAND_PROPOSALS
+from monitor.fingerprint.regions import HALF_VARIANTS, REGION_VARIANTS
 from tests.bench.fingerprint_speed import TRANSFORMS, distractors, full_resolution, jpeg
 from tests.fingerprint.conftest import MAX_PIXELS, drawn_picture, encode
 
@@ -87,14 +88,63 @@ def test_a_picture_with_a_border_is_also_hashed_trimmed() -> None:
 
 
 def test_candidate_is_hashed_once_in_its_own_orientation() -> None:
-    hashes = fingerprint_candidate(encode(drawn_picture(2), "JPEG"), max_pixels=MAX_PIXELS)
+    picture = encode(drawn_picture(STRUCTURED_EVERYWHERE), "JPEG")
+    hashes = fingerprint_candidate(picture, max_pixels=MAX_PIXELS)
     parts = [h for h in hashes if h.variant.startswith("part-")]
-    assert all(h.algorithm == "pdq" for h in parts)  # rectangles that may be an embedded picture
+    # Rectangles that may be an embedded picture: PDQ, and pHash+dHash too for the candidate
+    # with bands cut off (the analogue of trimming).
+    assert all(h.algorithm == "pdq" or h.variant in BAND_PROPOSALS for h in parts)
+    halves = [h for h in hashes if h.variant in HALF_VARIANTS]
+    assert [h.variant for h in halves] == list(HALF_VARIANTS)
+    assert {h.algorithm for h in halves} == {"pdq"}
     assert [(h.algorithm, h.variant) for h in _whole(hashes)] == [
         ("pdq", "original"),
         ("phash", "original"),
         ("dhash", "original"),
     ]
+
+
+# A drawn picture whose four halves all have PDQ quality 100 (so none is left out as flat).
+STRUCTURED_EVERYWHERE = 3
+
+
+def _sticker(picture: Image.Image, *, centre: tuple[float, float], share: float) -> Image.Image:
+    """A yellow smiley covering `share` of the picture, as `tests.bench.compositions` draws."""
+    out = picture.copy()
+    diameter = round((share * out.width * out.height * 4 / 3.14159) ** 0.5)
+    x, y = round(centre[0] * out.width - diameter / 2), round(centre[1] * out.height - diameter / 2)
+    draw = ImageDraw.Draw(out)
+    draw.ellipse((x, y, x + diameter, y + diameter), fill=(255, 204, 51), outline=(200, 120, 0))
+    draw.ellipse((x + diameter // 4, y + diameter // 3, x + diameter // 3, y + diameter // 2), 0)
+    return out
+
+
+@pytest.mark.parametrize("centre", [(0.8, 0.5), (0.2, 0.3), (0.5, 0.85), (0.45, 0.15)])
+def test_a_sticker_on_one_half_is_found_through_the_other_half(
+    centre: tuple[float, float],
+) -> None:
+    picture = drawn_picture(STRUCTURED_EVERYWHERE)
+    index = _index({0: encode(picture, "PNG"), 1: encode(drawn_picture(7), "PNG")})
+    covered = encode(_sticker(picture, centre=centre, share=0.10), "JPEG")
+    hashes = fingerprint_candidate(covered, max_pixels=MAX_PIXELS)
+    found = index.match(tuple(h for h in hashes if h.variant in HALF_VARIANTS))
+    assert [match.item_id for match in found] == [0]
+    assert [match.item_id for match in index.match(hashes)] == [0]
+
+
+def test_a_sticker_in_the_middle_is_not_found_through_a_half() -> None:
+    """What halves cannot do: a sticker over the middle touches all four (the README says so)."""
+    picture = drawn_picture(STRUCTURED_EVERYWHERE)
+    covered = encode(_sticker(picture, centre=(0.5, 0.5), share=0.10), "JPEG")
+    enrolled = {
+        h.variant: h.hex
+        for h in fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+        if h.variant in HALF_VARIANTS
+    }
+    candidate = fingerprint_candidate(covered, max_pixels=MAX_PIXELS)
+    distances = [hamming(h.hex, enrolled[h.variant]) for h in candidate if h.variant in enrolled]
+    assert len(distances) == 4
+    assert min(distances) > MatchSettings().pdq
 
 
 def test_the_same_bytes_give_the_same_hashes() -> None:

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from monitor.fingerprint import (
     IndexEntry,
@@ -17,6 +17,7 @@ from monitor.fingerprint import (
     fingerprint_enrolled,
 )
 from monitor.fingerprint.proposals import (
+    BAND_PROPOSALS,
     PROPOSAL_VARIANTS,
     Box,
     picture_proposals,
@@ -50,6 +51,60 @@ def test_a_screenshot_gives_the_picture_inside_its_chrome() -> None:
     assert abs((bottom - top) - expected_height) <= 4
     assert abs(top - 212 * scale) <= 3
     assert right - left >= screen.width - 6  # a dark edge of the picture may go with the chrome
+
+
+def test_a_picture_as_wide_as_the_screen_keeps_its_white_edges() -> None:
+    """A picture whose left and right edges are white, in a light app: a column cut would take
+    its edges for chrome, so the rows-only proposal keeps the full width."""
+    picture = PICTURE.copy()
+    picture.paste("white", (0, 0, 60, 450))
+    picture.paste("white", (540, 0, 600, 450))
+    light = next(seed for seed in range(20) if random.Random(seed).random() >= 0.5)
+    screen = compositions.phone_screenshot(picture, random.Random(light))
+    screen.thumbnail((512, 512))
+    found = dict(picture_proposals(screen))
+    left, top, right, bottom = found["part-rows"]
+    assert (left, right) == (0, screen.width)
+    assert abs(top - 212 * 512 / 2340) <= 3
+    assert abs((bottom - top) - 1080 * 450 / 600 * 512 / 2340) <= 4
+    assert found["part-bands"][0] > 0  # where the rows-only proposal is needed
+
+
+def test_rows_are_cut_before_columns() -> None:
+    """A light screenshot has a white caption area above a grey navigation bar: with the columns
+    judged before both are cut, the white below the picture made its columns look like chrome."""
+    for seed in range(3):
+        picture = drawn_picture(seed, size=(600, 450))
+        screen = compositions.phone_screenshot(picture, random.Random(0))
+        screen.thumbnail((512, 512))
+        left, _top, right, _bottom = dict(picture_proposals(screen))["part-bands"]
+        assert (left, right) == (0, screen.width), seed
+
+
+def _flat_picture() -> Image.Image:
+    """A soft picture on a gradient: too flat for a candidate part's PDQ (quality 61 < 65)."""
+    picture = Image.linear_gradient("L").rotate(90).resize((600, 450)).convert("RGB")
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((350, 120, 520, 330), fill=(200, 90, 60))
+    draw.rectangle((60, 260, 200, 400), fill=(40, 60, 160))
+    return picture.filter(ImageFilter.GaussianBlur(12))
+
+
+def test_a_flat_picture_between_caption_bands_matches_through_phash_and_dhash() -> None:
+    picture = _flat_picture()
+    index = MatchIndex(
+        (
+            IndexEntry("client", 0, h)
+            for h in fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+        ),
+        settings=MatchSettings(),
+    )
+    meme = encode(compositions.meme_caption(picture, random.Random(5)), "JPEG", quality=85)
+    hashes = fingerprint_candidate(meme, max_pixels=MAX_PIXELS)
+    band_hashes = tuple(h for h in hashes if h.variant in BAND_PROPOSALS)
+    assert {h.algorithm for h in band_hashes} == {"phash", "dhash"}  # no PDQ: too flat
+    assert [(m.item_id, m.algorithm) for m in index.match(band_hashes)] == [(0, "phash+dhash")]
+    assert [match.item_id for match in index.match(hashes)] == [0]
 
 
 def test_a_collage_is_split_into_its_cells() -> None:

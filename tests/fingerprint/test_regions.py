@@ -4,9 +4,11 @@ import pytest
 from PIL import Image
 
 from monitor.fingerprint.regions import (
+    HALF_VARIANTS,
     REGION_VARIANTS,
     TILT_VARIANTS,
     WINDOW_VARIANTS,
+    half_boxes,
     tilted_versions,
     window_boxes,
 )
@@ -33,6 +35,26 @@ def test_windows_are_where_their_names_say() -> None:
     assert boxes["win80-br"] == (200, 160, 1000, 800)
     assert boxes["cols70-l"] == (0, 0, 700, 800)
     assert boxes["rows60-b"] == (0, 320, 1000, 800)
+
+
+@pytest.mark.parametrize("size", [(256, 192), (191, 256), (256, 256), (255, 33)])
+def test_halves_are_exactly_half_a_side(size: tuple[int, int]) -> None:
+    width, height = size
+    halves = dict(half_boxes(size))
+    assert list(halves) == list(HALF_VARIANTS) == ["half-l", "half-r", "half-t", "half-b"]
+    half_width, half_height = (width + 1) // 2, (height + 1) // 2
+    assert halves["half-l"] == (0, 0, half_width, height)
+    assert halves["half-r"] == (width - half_width, 0, width, height)
+    assert halves["half-t"] == (0, 0, width, half_height)
+    assert halves["half-b"] == (0, height - half_height, width, height)
+    for left, top, right, bottom in halves.values():
+        # The smallest region the issue allows: half the width and half the height.
+        assert right - left >= width / 2
+        assert bottom - top >= height / 2
+
+
+def test_tiny_pictures_get_no_halves() -> None:
+    assert half_boxes((20, 300)) == []
 
 
 def test_tilts_keep_only_the_inner_rectangle() -> None:
