@@ -102,8 +102,12 @@ def half_boxes(size: tuple[int, int]) -> list[tuple[str, Box]]:
         return []
     # Rounded up: an odd side's half is never less than half of it.
     middle_x, middle_y = (width + 1) // 2, (height + 1) // 2
-    boxes = ((0, 0, middle_x, height), (width - middle_x, 0, width, height))
-    boxes += ((0, 0, width, middle_y), (0, height - middle_y, width, height))
+    boxes: list[Box] = [
+        (0, 0, middle_x, height),
+        (width - middle_x, 0, width, height),
+        (0, 0, width, middle_y),
+        (0, height - middle_y, width, height),
+    ]
     return list(zip(HALF_VARIANTS, boxes, strict=True))
 
 
