@@ -9,14 +9,17 @@ bars cut off (variants named "trimmed..."). Re-uploads that add a border or lett
 through the trimmed hashes; re-uploads that change colours or brightness, which can move the
 point where trimming stops, still match through the untrimmed ones.
 
-Crops, strips and tilts: enrolment also stores the PDQ of about ninety large regions of the
-picture (`regions`: every one at least half its width and half its height), so a re-upload that
-keeps only part of the picture, or tilts it, lands near one of them. Composites: a candidate is
+Crops, strips and tilts: enrolment also stores the PDQ, pHash and dHash of about ninety large
+regions of the picture (`regions`: every one at least half its width and half its height), so a
+re-upload that keeps only part of the picture, or tilts it, lands near one of them; pHash and
+dHash of regions match at tighter thresholds than the whole picture's. Composites: a candidate is
 also searched for rectangles that may be a picture inside it (`proposals`: caption bands and app
 chrome cut off, collage cells, a picture pasted into another, the upright middle of a picture
-tilted on a filled canvas), and each is hashed with PDQ if its quality is high enough. The match
-rule is the same for all of them (`MatchSettings`); the accuracy benchmark measures the false
-matches these extra hashes could bring.
+tilted on a filled canvas), and each is hashed with PDQ if its quality is high enough (the
+candidate with bands cut off gets pHash and dHash too). Overlays: both sides hash the picture's
+four halves, so a sticker or caption on one half leaves the other to match. The match rule is in
+`MatchSettings`; the accuracy benchmark measures the false matches these extra hashes could
+bring.
 """
 
 from __future__ import annotations
@@ -125,11 +128,17 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
     if not hashes:
         return ()
     if variants:
-        regions = []
-        # A flat picture gets no regions: its regions are flatter still, and a tilt would give it
-        # the structure of its corners instead of its own.
+        regions = _regions(rgb.crop(box) if len(versions) > 1 else rgb)
+        # pHash and dHash of every region, matched with tighter thresholds than the whole's
+        # (`MatchSettings.region_phash`): they find crops of pictures too flat for PDQ.
+        hashes.extend(
+            found for name, region in regions for found in _small_hashes(region, variant=name)
+        )
+        # A flat picture gets no region PDQ: its regions are flatter still.
         if pdqhash.compute(np.asarray(versions[-1][1]))[1] >= MIN_PDQ_QUALITY:
-            regions = _regions(rgb.crop(box) if len(versions) > 1 else rgb) + _halves(scaled)
+            regions += _halves(scaled)
+        else:
+            regions = []
     else:
         # Found on the hashing-size copy, cut from the decoded picture: a picture inside a
         # screenshot or collage is small, and cut from the small copy it would alias.
@@ -138,8 +147,9 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             (name, _scaled_for_hashing(rgb.crop(_scale_box(area, back)), fast=True))
             for name, area in picture_proposals(scaled, already=_scale_box(box, _inverse(back)))
         ]
-        # A picture with caption bands or app chrome cut off is what trimming gives a framed
-        # one: it gets pHash and dHash too, for pictures too flat for PDQ.
+        # The candidate with caption bands or app chrome cut off is what trimming gives a
+        # framed one: it gets pHash and dHash too (found the flat pictures PDQ cannot, and
+        # some that PDQ missed by a few bits: 13 more memes and screenshots of 96).
         hashes.extend(
             found
             for name, region in regions
@@ -167,8 +177,11 @@ def _regions(picture: Image.Image) -> list[tuple[str, Image.Image]]:
 
 def _halves(scaled: Image.Image) -> list[tuple[str, Image.Image]]:
     """The halves of the picture (`regions.half_boxes`), cut from a copy fit to `HALF_SIDE`."""
-    small = scaled.copy()
-    small.thumbnail((HALF_SIDE, HALF_SIDE), Image.Resampling.BOX)
+    if max(scaled.size) == 2 * HALF_SIDE:
+        small = scaled.reduce(2)  # what a box-filtered thumbnail gives, without copying first
+    else:
+        small = scaled.copy()
+        small.thumbnail((HALF_SIDE, HALF_SIDE), Image.Resampling.BOX)
     return [(name, small.crop(box)) for name, box in half_boxes(small.size)]
 
 

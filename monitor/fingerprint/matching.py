@@ -3,9 +3,11 @@
 A candidate matches an enrolled item when
   * its PDQ is within `pdq` bits of any of the item's PDQ hashes (any orientation), or
   * its pHash is within `phash` bits AND its dHash within `dhash` bits of the same orientation of
-    the item: either 64-bit hash alone false-matches unrelated pictures, together they don't.
-Look-ups are exact range searches in `HammingIndex` (one for PDQ, one for pHash); the dHash of
-each pHash hit is then checked with numpy.
+    the item: either 64-bit hash alone false-matches unrelated pictures, together they don't; or
+  * its pHash and dHash are within `region_phash` / `region_dhash` of the same large region of
+    the item (tighter: an item has about a hundred regions and 16 whole-picture pairs).
+Look-ups are exact range searches in `HammingIndex` (one for PDQ, one pHash index per kind of
+pair); the dHash of each pHash hit is then checked with numpy.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from monitor.fingerprint.hamming_index import HammingIndex, codes_from_hex
 from monitor.fingerprint.hamming_index import popcount as _popcount
 from monitor.fingerprint.hashes import Hash
 from monitor.fingerprint.profiles import DEFAULT_PROFILE, PROFILES, ProfileName
+from monitor.fingerprint.regions import REGION_VARIANTS
 
 PDQ_MATCH = "pdq"
 PHASH_DHASH_MATCH = "phash+dhash"
@@ -36,7 +39,8 @@ class MatchSettings(BaseModel):
     The match rule: a candidate matches an item when any PDQ of the candidate (the whole image,
     or a rectangle inside it) is within `pdq` bits of any PDQ of the item (any orientation, the
     whole picture or one of its large regions), or the candidate's pHash AND dHash are within
-    `phash` / `dhash` of the same orientation of the whole item.
+    `phash` / `dhash` of the same orientation of the whole item, or within `region_phash` /
+    `region_dhash` of the same large region of it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -76,6 +80,24 @@ class MatchSettings(BaseModel):
         ),
     )
 
+    region_phash: int = Field(
+        default=PROFILES[DEFAULT_PROFILE].region_phash,
+        ge=0,
+        le=32,
+        description=(
+            "Max differing bits between a candidate's pHash and the pHash of one of an enrolled "
+            "picture's large regions (crops, strips, tilts); default from the profile."
+        ),
+    )
+    region_dhash: int = Field(
+        default=PROFILES[DEFAULT_PROFILE].region_dhash,
+        ge=0,
+        le=32,
+        description=(
+            "Max differing dHash bits for a region's pHash match; default from the profile."
+        ),
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _thresholds_from_profile(cls, data: Any) -> Any:
@@ -85,7 +107,7 @@ class MatchSettings(BaseModel):
         if thresholds is None:
             return data  # the Literal check names the profiles
         filled = dict(data)
-        for name in ("pdq", "phash", "dhash"):
+        for name in ("pdq", "phash", "dhash", "region_phash", "region_dhash"):
             filled.setdefault(name, getattr(thresholds, name))
         return filled
 
@@ -140,14 +162,15 @@ class MatchIndex:
                 slot = small.setdefault((number, entry.hash.variant), {"phash": [], "dhash": []})
                 slot[entry.hash.algorithm].append(entry.hash.hex)
         self._count = count
-        # PDQ codes are stored under their item's number, pHashes under their pair's row.
+        # PDQ codes are stored under their item's number.
         self._pdq = HammingIndex(bits=256)
         self._pdq.add(codes_from_hex(pdq_rows, bits=256), pdq_owner)
-        pair_phash, pair_dhash, pair_owner = _pairs(small)
-        self._phash = HammingIndex(bits=64)
-        self._phash.add(codes_from_hex(pair_phash, bits=64), np.arange(len(pair_phash)))
-        self._dhash = np.asarray([int(dhash, 16) for dhash in pair_dhash], dtype=np.uint64)
-        self._pair_owner = np.asarray(pair_owner, dtype=np.int64)
+        whole = {key: pair for key, pair in small.items() if key[1] not in REGION_VARIANTS}
+        regions = {key: pair for key, pair in small.items() if key[1] in REGION_VARIANTS}
+        self._pair_sets = (
+            _PairSet(whole, phash=settings.phash, dhash=settings.dhash),
+            _PairSet(regions, phash=settings.region_phash, dhash=settings.region_dhash),
+        )
 
     def __len__(self) -> int:
         """Number of enrolled hashes in the index."""
@@ -170,19 +193,9 @@ class MatchIndex:
                     _keep_best(best, number, (0, distance, 0))
         pairs = _candidate_pairs(candidate)
         if pairs:
-            queries = codes_from_hex([phash for phash, _dhash in pairs], bits=64)
-            found_by_pair = self._phash.search(queries, radius=self._settings.phash)
-            for (_phash, dhash), found in zip(pairs, found_by_pair, strict=True):
-                dhash_distances = _popcount(self._dhash[found.ids] ^ np.uint64(int(dhash, 16)))
-                confirmed = dhash_distances <= self._settings.dhash
-                for row, phash_distance, dhash_distance in zip(
-                    found.ids[confirmed].tolist(),
-                    found.distances[confirmed].tolist(),
-                    dhash_distances[confirmed].tolist(),
-                    strict=True,
-                ):
-                    rank = (1, phash_distance, dhash_distance)
-                    _keep_best(best, int(self._pair_owner[row]), rank)
+            for pair_set in self._pair_sets:
+                for number, rank in pair_set.search(pairs):
+                    _keep_best(best, number, rank)
         matches = [
             Match(
                 client_id=self._items[number][0],
@@ -193,6 +206,40 @@ class MatchIndex:
             for number, rank in sorted(best.items(), key=lambda pair: (pair[1], pair[0]))
         ]
         return matches
+
+
+class _PairSet:
+    """pHash/dHash pairs of one kind (whole pictures, or large regions) and their thresholds:
+    pHashes in a `HammingIndex` under their pair's row, each hit confirmed by its dHash."""
+
+    def __init__(
+        self, small: dict[tuple[int, str], dict[str, list[str]]], *, phash: int, dhash: int
+    ) -> None:
+        self._phash_radius, self._dhash_radius = phash, dhash
+        pair_phash, pair_dhash, pair_owner = _pairs(small)
+        self._phash = HammingIndex(bits=64)
+        self._phash.add(codes_from_hex(pair_phash, bits=64), np.arange(len(pair_phash)))
+        self._dhash = np.asarray([int(dhash, 16) for dhash in pair_dhash], dtype=np.uint64)
+        self._owner = np.asarray(pair_owner, dtype=np.int64)
+
+    def search(self, pairs: list[tuple[str, str]]) -> list[tuple[int, _Rank]]:
+        """(item number, rank) of every stored pair within both radii of a candidate pair."""
+        if not len(self._owner):
+            return []
+        hits: list[tuple[int, _Rank]] = []
+        queries = codes_from_hex([phash for phash, _dhash in pairs], bits=64)
+        found_by_pair = self._phash.search(queries, radius=self._phash_radius)
+        for (_phash, dhash), found in zip(pairs, found_by_pair, strict=True):
+            dhash_distances = _popcount(self._dhash[found.ids] ^ np.uint64(int(dhash, 16)))
+            confirmed = dhash_distances <= self._dhash_radius
+            for row, phash_distance, dhash_distance in zip(
+                found.ids[confirmed].tolist(),
+                found.distances[confirmed].tolist(),
+                dhash_distances[confirmed].tolist(),
+                strict=True,
+            ):
+                hits.append((int(self._owner[row]), (1, phash_distance, dhash_distance)))
+        return hits
 
 
 def _keep_best(best: dict[int, _Rank], number: int, rank: _Rank) -> None:

@@ -27,16 +27,21 @@ ProfileName = Literal["strict", "standard", "loose"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Largest distances that still match: PDQ bits of 256; pHash and dHash bits of 64."""
+    """Largest distances that still match: PDQ bits of 256; pHash and dHash bits of 64, of the
+    whole picture (`phash`, `dhash`) and of its large regions (`region_phash`, `region_dhash`:
+    an enrolled picture has about a hundred regions, so each gets a tighter pair to keep the
+    chance of an unrelated match as low as the whole picture's)."""
 
     pdq: int
     phash: int
     dhash: int
+    region_phash: int
+    region_dhash: int
 
 
 PROFILES: Final[dict[str, Thresholds]] = {
-    "strict": Thresholds(pdq=26, phash=10, dhash=5),
-    "standard": Thresholds(pdq=31, phash=12, dhash=6),
-    "loose": Thresholds(pdq=36, phash=12, dhash=6),
+    "strict": Thresholds(pdq=26, phash=10, dhash=5, region_phash=6, region_dhash=3),
+    "standard": Thresholds(pdq=31, phash=12, dhash=6, region_phash=8, region_dhash=4),
+    "loose": Thresholds(pdq=36, phash=12, dhash=6, region_phash=9, region_dhash=5),
 }
 DEFAULT_PROFILE: Final[ProfileName] = "standard"

@@ -116,8 +116,9 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
 
     full = np.asarray(rgb, dtype=np.int16)
     reach = max(2, round(max(x_back, y_back) * 1.5))
-    offer("part-bands", snap_box(full, back(band_box(pixels)), reach=reach))
-    offer("part-rows", snap_box(full, back(row_band_box(pixels)), reach=reach))
+    rows_only, all_sides = band_boxes(pixels)
+    offer("part-bands", snap_box(full, back(all_sides), reach=reach))
+    offer("part-rows", snap_box(full, back(rows_only), reach=reach))
     grey = np.asarray(rgb.convert("L"), dtype=np.int16)
     for number, cell in enumerate(collage_cells(grey, within=inner)[:MAX_CELLS]):
         offer(f"part-cell{number + 1}", cell)
@@ -199,39 +200,32 @@ def _strongest_step(lines: np.ndarray, at: int, *, reach: int, limit: int) -> in
     return first + int(np.argmax(steps))
 
 
-def band_box(pixels: np.ndarray) -> Box:
-    """The box left when caption bands and app chrome are cut off every side (repeatedly, since
-    a screenshot has a navigation bar below a caption area of another colour)."""
-    return _cut_bands(pixels, columns_too=True)
-
-
-def row_band_box(pixels: np.ndarray) -> Box:
-    """The box left when bands are cut off the top and bottom only: a picture that fills the
-    width of a screenshot or meme, and whose own edge is of the chrome's colour (a white flower
-    on a white app), would lose that edge to a column cut."""
-    return _cut_bands(pixels, columns_too=False)
-
-
-def _cut_bands(pixels: np.ndarray, *, columns_too: bool) -> Box:
+def band_boxes(pixels: np.ndarray) -> tuple[Box, Box]:
+    """The boxes left when caption bands and app chrome are cut off: (top and bottom only, every
+    side). Cut repeatedly, as a screenshot has a navigation bar below a caption area of another
+    grey. The rows-only box is for a picture as wide as the screen or meme whose own edge is of
+    the chrome's colour (a white flower in a white app), which a column cut would eat into."""
     height, width = pixels.shape[:2]
-    left, top, right, bottom = 0, 0, width, height
+    whole: Box = (0, 0, width, height)
+    left, top, right, bottom = whole
+    rows_only: Box | None = None
     for _ in range(6):
         # Rows until none is cut, then columns of what is left: a screenshot's columns are mostly
-        # chrome (a caption area, then a navigation bar of another grey) until its top and
-        # bottom are all cut off.
+        # chrome until its top and bottom are all cut off.
         rows = pixels[top:bottom, left:right]
         top_cut, bottom_cut = _band_depth(rows), _band_depth(rows[::-1])
         top, bottom = top + top_cut, bottom - bottom_cut
         left_cut = right_cut = 0
-        if columns_too and not (top_cut or bottom_cut):
+        if not (top_cut or bottom_cut):
+            rows_only = rows_only or (left, top, right, bottom)
             columns = pixels[top:bottom, left:right].transpose(1, 0, 2)
             left_cut, right_cut = _band_depth(columns), _band_depth(columns[::-1])
             left, right = left + left_cut, right - right_cut
         if not (top_cut or bottom_cut or left_cut or right_cut):
             break
         if right - left < width * MIN_SIDE_SHARE or bottom - top < height * MIN_SIDE_SHARE:
-            return (0, 0, width, height)
-    return (left, top, right, bottom)
+            return (rows_only or whole, whole)
+    return (rows_only or (left, top, right, bottom), (left, top, right, bottom))
 
 
 def _band_depth(lines: np.ndarray) -> int:

@@ -187,7 +187,8 @@ def _print_recall(
         )
     print(
         f"\nRecall per transform (re-uploads of {len(own_item) - len(blank)} photos; ours at "
-        f"pdq<={settings.pdq} or phash<={settings.phash}+dhash<={settings.dhash}; "
+        f"pdq<={settings.pdq} or phash<={settings.phash}+dhash<={settings.dhash}"
+        f" (regions {settings.region_phash}+{settings.region_dhash}); "
         f"plain PDQ<={PLAIN_PDQ_THRESHOLD}; plain pHash<={PLAIN_PHASH_THRESHOLD})"
     )
     print(

@@ -48,7 +48,7 @@ def print_unrelated(
         ("plain pHash, no flat", not_flat, distances.plain_phash, PLAIN_PHASH_THRESHOLD),
     )
     print(
-        f"  {'algorithm':<24} {'pairs':>10} {'threshold':>9} {'false':>7} {'smallest':>9}"
+        f"  {'algorithm':<24} {'pairs':>10} {'threshold':>11} {'false':>7} {'smallest':>9}"
         f" {'margin':>7}  closest unrelated pair"
     )
     for label, mask, values, threshold in measures:
@@ -57,9 +57,13 @@ def print_unrelated(
         row, column = (int(n) for n in np.unravel_index(int(np.argmin(masked)), masked.shape))
         smallest = int(masked[row, column])
         shown = "(none)" if smallest == FAR else str(smallest)
-        threshold_text = f"{settings.phash}+{settings.dhash}" if "slack" in label else threshold
+        threshold_text = (
+            f"{settings.phash}+{settings.dhash}/{settings.region_phash}+{settings.region_dhash}"
+            if "slack" in label
+            else threshold
+        )
         print(
-            f"  {label:<24} {int(mask.sum()):>10,} {threshold_text:>9} {false:>7,} {shown:>9}"
+            f"  {label:<24} {int(mask.sum()):>10,} {threshold_text:>11} {false:>7,} {shown:>9}"
             f" {smallest - threshold:>+7}"
             f"  {_candidate(candidates[row], names)} ~ {_item(enrolled[column], names)}"
         )
@@ -68,7 +72,8 @@ def print_unrelated(
         f"  {'ours (either rule)':<24} {int(unrelated.sum()):>10,} {'':>9} {len(false_pairs):>7,}"
     )
     print(
-        "  slack = max(pHash - phash, dHash - dhash) of the closest same-orientation pair; it"
+        "  slack = max(pHash - phash, dHash - dhash) of the closest same-orientation pair (whole"
+        " pictures; regions at region_phash/region_dhash); it"
         f" matches at <= 0. 'no flat': pictures of plain PDQ quality < {FLAT_QUALITY} left out"
         " (ThreatExchange's cut-off; blank overlays and flat fills)"
     )

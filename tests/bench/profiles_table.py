@@ -32,7 +32,7 @@ def print_profiles(
     unrelated = ~related
     print("\nMatching profiles (per-client `matching` in the config; [matching].profile default):")
     print(
-        f"  {'profile':<9} {'pdq':>4} {'pHash+dHash':>11} {'mild min/mean':>14}"
+        f"  {'profile':<9} {'pdq':>4} {'pHash+dHash':>11} {'regions':>7} {'mild min/mean':>14}"
         f" {'hard min/mean':>14} {'hard >=90%':>10} {'false':>6} {'PDQ margin':>10}"
         f" {'slack margin':>12}"
     )
@@ -54,6 +54,7 @@ def print_profiles(
         slack_margin = int(np.where(unrelated, slack, FAR).min())
         print(
             f"  {name:<9} {settings.pdq:>4} {f'{settings.phash}+{settings.dhash}':>11}"
+            f" {f'{settings.region_phash}+{settings.region_dhash}':>7}"
             f" {_min_mean(shares[False]):>14} {_min_mean(shares[True]):>14}"
             f" {sum(s >= 0.9 for s in shares[True]):>6}/{len(shares[True]):<3}"
             f" {false:>6} {pdq_margin:>+10} {slack_margin:>+12}"

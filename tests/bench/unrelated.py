@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.fingerprint import Hash, MatchSettings
+from monitor.fingerprint.regions import REGION_VARIANTS
 from tests.bench.baselines import PlainHashes
 
 # Rows of candidate hashes compared at once: 32 rows x ~60,000 enrolled rows x 4 words.
@@ -46,17 +47,9 @@ def pair_distances(
     *,
     settings: MatchSettings,
 ) -> PairDistances:
-    def slack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        phash = np.bitwise_count(a[:, None, 0] ^ b[None, :, 0]).astype(np.int16)
-        dhash = np.bitwise_count(a[:, None, 1] ^ b[None, :, 1]).astype(np.int16)
-        slacks: np.ndarray = np.maximum(phash - settings.phash, dhash - settings.dhash)
-        return slacks
-
     shape = (len(candidates), len(enrolled))
     cand_pdq, cand_pdq_owner = _pdq_rows([ours for ours, _plain in candidates])
     item_pdq, item_pdq_owner = _pdq_rows([ours for ours, _plain in enrolled])
-    cand_pairs, cand_pair_owner = _pair_rows([ours for ours, _plain in candidates])
-    item_pairs, item_pair_owner = _pair_rows([ours for ours, _plain in enrolled])
     plain_cand = [plain for _ours, plain in candidates]
     plain_items = [plain for _ours, plain in enrolled]
     everyone = np.arange(len(candidates))
@@ -65,8 +58,10 @@ def pair_distances(
         ours_pdq=_closest(
             (cand_pdq, cand_pdq_owner), (item_pdq, item_pdq_owner), shape, distance=_bits
         ),
-        ours_slack=_closest(
-            (cand_pairs, cand_pair_owner), (item_pairs, item_pair_owner), shape, distance=slack
+        ours_slack=pair_slack(
+            [ours for ours, _plain in candidates],
+            [ours for ours, _plain in enrolled],
+            settings=settings,
         ),
         plain_pdq=_closest(
             (_plain_pdq(plain_cand), everyone),
@@ -89,20 +84,35 @@ def pair_slack(
     *,
     settings: MatchSettings,
 ) -> np.ndarray:
-    """`PairDistances.ours_slack` at other pHash/dHash thresholds (for the profile table)."""
+    """How far each (candidate, item) is from matching through pHash+dHash: the smaller of the
+    slack against the item's whole-picture pairs (at `phash`/`dhash`) and against its region
+    pairs (at `region_phash`/`region_dhash`), as `MatchIndex` applies them; <= 0 matches."""
+    shape = (len(candidates), len(enrolled))
+    candidate_rows = _pair_rows(candidates)
+    slacks = [
+        _closest(
+            candidate_rows,
+            _pair_rows(enrolled, regions=regions),
+            shape,
+            distance=_slack(*thresholds),
+        )
+        for regions, thresholds in (
+            (False, (settings.phash, settings.dhash)),
+            (True, (settings.region_phash, settings.region_dhash)),
+        )
+    ]
+    closest: np.ndarray = np.minimum(*slacks)
+    return closest
 
+
+def _slack(phash_threshold: int, dhash_threshold: int) -> Distance:
     def slack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         phash = np.bitwise_count(a[:, None, 0] ^ b[None, :, 0]).astype(np.int16)
         dhash = np.bitwise_count(a[:, None, 1] ^ b[None, :, 1]).astype(np.int16)
-        slacks: np.ndarray = np.maximum(phash - settings.phash, dhash - settings.dhash)
+        slacks: np.ndarray = np.maximum(phash - phash_threshold, dhash - dhash_threshold)
         return slacks
 
-    return _closest(
-        _pair_rows(candidates),
-        _pair_rows(enrolled),
-        (len(candidates), len(enrolled)),
-        distance=slack,
-    )
+    return slack
 
 
 def _bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -153,12 +163,17 @@ def _pdq_rows(pictures: Sequence[Sequence[Hash]]) -> tuple[np.ndarray, np.ndarra
     return _stack(rows, words=4)
 
 
-def _pair_rows(pictures: Sequence[Sequence[Hash]]) -> tuple[np.ndarray, np.ndarray]:
-    """(pHash, dHash) of the same variant, as MatchIndex pairs them."""
+def _pair_rows(
+    pictures: Sequence[Sequence[Hash]], *, regions: bool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(pHash, dHash) of the same variant, as MatchIndex pairs them; only the pairs of large
+    regions (`regions=True`), only the others (False), or all (None)."""
     rows = []
     for owner, hashes in enumerate(pictures):
         phashes: dict[str, list[str]] = {}
         for h in hashes:
+            if regions is not None and (h.variant in REGION_VARIANTS) != regions:
+                continue
             if h.algorithm == "phash":
                 phashes.setdefault(h.variant, []).append(h.hex)
         for h in hashes:

@@ -65,12 +65,20 @@ def test_enrolment_hashes_all_eight_orientations_and_large_regions() -> None:
     assert {h.variant for h in whole} == set(ORIENTATIONS)
     assert len({h.hex for h in whole if h.algorithm == "pdq"}) == 8
     regions = [h for h in hashes if h.variant not in WHOLE_VARIANTS]
-    assert {h.algorithm for h in regions} == {"pdq"}
-    assert len(regions) == len({h.variant for h in regions})
     assert {h.variant for h in regions} <= set(REGION_VARIANTS)
+    by_algorithm = {
+        algorithm: [h for h in regions if h.algorithm == algorithm]
+        for algorithm in ("pdq", "phash", "dhash")
+    }
+    for algorithm, found in by_algorithm.items():
+        assert len(found) == len({h.variant for h in found}), algorithm
+        assert len({h.hex for h in found}) == len(found), algorithm
     # A region too flat for PDQ (quality < 60) is left out; most of a real picture is not.
-    assert len(regions) >= 0.9 * len(REGION_VARIANTS)
-    assert len({h.hex for h in regions}) == len(regions)
+    assert len(by_algorithm["pdq"]) >= 0.9 * len(REGION_VARIANTS)
+    # Halves are PDQ only; every other region has a pHash and dHash too.
+    small_variants = set(REGION_VARIANTS) - set(HALF_VARIANTS)
+    assert {h.variant for h in by_algorithm["phash"]} == small_variants
+    assert {h.variant for h in by_algorithm["dhash"]} == small_variants
 
 
 def test_a_picture_with_a_border_is_also_hashed_trimmed() -> None:
@@ -195,8 +203,12 @@ def test_a_candidate_below_pdq_quality_60_gets_no_pdq() -> None:
     assert "pdq" not in algorithms
     assert algorithms["phash"] >= 1
     enrolled = fingerprint_image(gradient, variants=True)
-    assert _algorithms(enrolled)["pdq"] == len({h.variant for h in enrolled}) >= 8
-    assert {h.variant for h in enrolled} <= set(WHOLE_VARIANTS), "a flat picture has no regions"
+    pdq_variants = {h.variant for h in enrolled if h.algorithm == "pdq"}
+    assert _algorithms(enrolled)["pdq"] == len(pdq_variants) >= 8
+    assert pdq_variants <= set(WHOLE_VARIANTS), "a flat picture has no region PDQ"
+    # Its regions keep pHash and dHash, which do not need structure the way PDQ does.
+    region_phashes = {h.variant for h in enrolled if h.algorithm == "phash"} - set(WHOLE_VARIANTS)
+    assert region_phashes
 
 
 def test_a_faint_mark_on_white_gets_no_phash_or_dhash() -> None:

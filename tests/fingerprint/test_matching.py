@@ -13,6 +13,7 @@ from monitor.fingerprint.matching import (
     MatchIndex,
     MatchSettings,
 )
+from monitor.fingerprint.regions import REGION_VARIANTS
 
 SETTINGS = MatchSettings()
 
@@ -95,6 +96,36 @@ def test_phash_needs_dhash_of_the_same_orientation() -> None:
     assert index.match([phash, far_dhash]) == []
     assert index.match([phash, dhash_other]) == []
     assert index.match([phash, dhash_same]) == [Match("alice", 1, "phash+dhash", 4)]
+
+
+@pytest.mark.parametrize("profile", ["strict", "standard", "loose"])
+def test_a_region_pair_matches_only_within_the_tighter_region_thresholds(profile: str) -> None:
+    settings = MatchSettings(profile=profile)  # type: ignore[arg-type]
+    assert settings.region_phash < settings.phash
+    assert settings.region_dhash < settings.dhash
+    enrolled = item_hashes(8, ("original", "win80-tl"))
+    index = MatchIndex(entries("alice", 1, enrolled), settings=settings)
+
+    def candidate(variant: str, phash_flips: int, dhash_flips: int) -> list[Hash]:
+        return [
+            Hash("phash", flip_bits(of(enrolled, "phash", variant).hex, phash_flips)),
+            Hash("dhash", flip_bits(of(enrolled, "dhash", variant).hex, dhash_flips)),
+        ]
+
+    at_limit = candidate("win80-tl", settings.region_phash, settings.region_dhash)
+    assert index.match(at_limit) == [Match("alice", 1, "phash+dhash", settings.region_phash)]
+    assert index.match(candidate("win80-tl", settings.region_phash + 1, 0)) == []
+    assert index.match(candidate("win80-tl", 0, settings.region_dhash + 1)) == []
+    # The whole picture keeps its own, wider thresholds.
+    whole = candidate("original", settings.phash, settings.dhash)
+    assert index.match(whole) == [Match("alice", 1, "phash+dhash", settings.phash)]
+
+
+def test_region_thresholds_can_be_set_like_the_others() -> None:
+    settings = MatchSettings(profile="strict", region_phash=4)
+    assert (settings.region_phash, settings.region_dhash) == (4, 3)
+    with pytest.raises(ValidationError):
+        MatchSettings(region_dhash=65)
 
 
 def test_pdq_evidence_wins_over_phash_dhash_for_the_same_item() -> None:
@@ -225,7 +256,11 @@ def reference_matches(
             for query_phash, query_dhash in query_pairs:
                 phash_distance = hamming(phash.hash.hex, query_phash)
                 dhash_distance = hamming(dhash, query_dhash)
-                if phash_distance <= settings.phash and dhash_distance <= settings.dhash:
+                if phash.hash.variant in REGION_VARIANTS:
+                    radii = (settings.region_phash, settings.region_dhash)
+                else:
+                    radii = (settings.phash, settings.dhash)
+                if phash_distance <= radii[0] and dhash_distance <= radii[1]:
                     number = numbers[(phash.client_id, phash.item_id)]
                     keep(number, (1, phash_distance, dhash_distance))
     items = list(numbers)
@@ -246,7 +281,7 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
     rng = random.Random(seed)
     variants = ("original", "rot90", "flip", "trimmed-original")
     whole = (*ORIENTATIONS, *(f"trimmed-{name}" for name in ORIENTATIONS))
-    regions = tuple(v for v in VARIANTS if v not in whole)[:4]
+    regions = tuple(v for v in VARIANTS if v not in whole)[:6]
     catalogue: list[IndexEntry] = []
     for number in range(60):
         client = ("alice", "bob", "carol")[number % 3]
@@ -256,10 +291,16 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
         if number % 7 == 0:
             hashes = [h for h in hashes if h.algorithm == "pdq"]  # an imported PDQ list
         hashes += [Hash("pdq", random_hex(rng, 256), region) for region in regions[: number % 5]]
+        # Regions with a pHash and dHash too (matched at the tighter region thresholds).
+        hashes += [
+            Hash(algorithm, random_hex(rng, 64), region)
+            for region in regions[4 : 4 + number % 3]
+            for algorithm in ("phash", "dhash")
+        ]
         catalogue += entries(client, item, hashes)
     groups: dict[tuple[str, int, str], list[Hash]] = {}
     for entry in catalogue:
-        if entry.hash.variant in variants:
+        if entry.hash.variant in variants or entry.hash.variant in regions[4:]:
             groups.setdefault((entry.client_id, entry.item_id, entry.hash.variant), []).append(
                 entry.hash
             )
@@ -284,9 +325,12 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
         MatchSettings(pdq=0, phash=0, dhash=0),
         MatchSettings(pdq=20, phash=8, dhash=6),
         MatchSettings(pdq=45, phash=16, dhash=14),
-        MatchSettings(pdq=128, phash=32, dhash=32),
+        MatchSettings(pdq=10, phash=4, dhash=4, region_phash=14, region_dhash=12),
+        MatchSettings(pdq=128, phash=32, dhash=32, region_phash=32, region_dhash=32),
     ],
-    ids=lambda s: f"pdq{s.pdq}-phash{s.phash}-dhash{s.dhash}",
+    ids=lambda s: (
+        f"pdq{s.pdq}-phash{s.phash}-dhash{s.dhash}-regions{s.region_phash}+{s.region_dhash}"
+    ),
 )
 def test_index_answers_exactly_what_the_rule_says(settings: MatchSettings) -> None:
     catalogue, candidates = planted_catalogue(12)
