@@ -15,8 +15,8 @@ re-upload that keeps only part of the picture, or tilts it, lands near one of th
 dHash of regions match at tighter thresholds than the whole picture's. Composites: a candidate is
 also searched for rectangles that may be a picture inside it (`proposals`: caption bands and app
 chrome cut off, collage cells, a picture pasted into another, the upright middle of a picture
-tilted on a filled canvas), and each is hashed with PDQ if its quality is high enough (the
-candidate with bands cut off gets pHash and dHash too). Overlays: both sides hash the picture's
+tilted on a filled canvas), and each is hashed with pHash and dHash, and with PDQ if its quality
+is high enough. Overlays: both sides hash the picture's
 four halves, so a sticker or caption on one half leaves the other to match. The match rule is in
 `MatchSettings`; the accuracy benchmark measures the false matches these extra hashes could
 bring.
@@ -33,7 +33,7 @@ from PIL import Image
 
 from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.hashes import ORIENTATIONS, Hash
-from monitor.fingerprint.proposals import BAND_PROPOSALS, picture_proposals
+from monitor.fingerprint.proposals import picture_proposals
 from monitor.fingerprint.regions import HALF_SIDE, half_boxes, tilted_versions, window_boxes
 from monitor.fingerprint.trim import border_box
 
@@ -147,14 +147,12 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             (name, _scaled_for_hashing(rgb.crop(_scale_box(area, back)), fast=True))
             for name, area in picture_proposals(scaled, already=_scale_box(box, _inverse(back)))
         ]
-        # The candidate with caption bands or app chrome cut off is what trimming gives a
-        # framed one: it gets pHash and dHash too (found the flat pictures PDQ cannot, and
-        # some that PDQ missed by a few bits: 13 more memes and screenshots of 96).
+        # Every part gets pHash and dHash too, matched against the enrolled picture's whole and
+        # region pairs: they find the pictures too flat for PDQ, and some that PDQ missed by a
+        # few bits (in the accuracy benchmark, 13 more memes and screenshots of 96, 8 more
+        # collages and 6 more pictures inside another of 48 each, 6 more tilts).
         hashes.extend(
-            found
-            for name, region in regions
-            if name in BAND_PROPOSALS
-            for found in _small_hashes(region, variant=name)
+            found for name, region in regions for found in _small_hashes(region, variant=name)
         )
         regions += _halves(scaled)
     floor = MIN_PDQ_QUALITY if variants else MIN_PART_PDQ_QUALITY

@@ -64,10 +64,9 @@ FRAME_SLACK: Final = 0.25
 # Candidate edges looked at per direction (the strongest columns, the strongest rows).
 MAX_EDGE_LINES: Final = 10
 
-# The proposals that are the candidate minus bands at its edges (the others are pieces of it).
-BAND_PROPOSALS: Final = ("part-bands", "part-rows")
 PROPOSAL_VARIANTS: Final = (
-    *BAND_PROPOSALS,
+    "part-bands",
+    "part-rows",
     *(f"part-cell{n}" for n in range(1, MAX_CELLS + 1)),
     *(f"part-inset{n}" for n in range(1, MAX_INSETS + 1)),
     *(f"part-untilt{degrees}" for degrees in sorted({abs(tilt) for tilt in TILTS})),
