@@ -134,11 +134,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
         hashes.extend(
             found for name, region in regions for found in _small_hashes(region, variant=name)
         )
-        # A flat picture gets no region PDQ: its regions are flatter still.
-        if pdqhash.compute(np.asarray(versions[-1][1]))[1] >= MIN_PDQ_QUALITY:
-            regions += _halves(scaled)
-        else:
-            regions = []
+        regions += _halves(scaled)
     else:
         # Found on the hashing-size copy, cut from the decoded picture: a picture inside a
         # screenshot or collage is small, and cut from the small copy it would alias.
