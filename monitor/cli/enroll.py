@@ -139,7 +139,7 @@ def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
     paths = expand_paths(args.paths)
     if not paths:
         raise InputError("no image or video files found in the given paths")
-    failures = enrolled = again = 0
+    failures = enrolled = again = refreshed = 0
     fetch = context.settings().fetch
     with _progress(len(paths), quiet=context.json) as advance:
         for result in fingerprint_files(
@@ -162,19 +162,24 @@ def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
             )
             enrolled += not stored.already_enrolled
             again += stored.already_enrolled
+            refreshed += stored.hashes_added > 0
             entry: dict[str, object] = {
                 "path": str(result.path),
                 "item": stored.item_id,
                 "hashes": stored.hashes,
                 "already_enrolled": stored.already_enrolled,
+                "hashes_added": stored.hashes_added,
             }
             if result.warning:
                 entry["warning"] = result.warning
             _report(context, entry)
     if not context.json:
+        updated = (
+            f" ({refreshed} of them gained this version's newer fingerprints)" if refreshed else ""
+        )
         stdout.print(
             f"enrolled {enrolled} image(s) for client {client.id}; "
-            f"{again} were enrolled already; {failures} failed"
+            f"{again} were enrolled already{updated}; {failures} failed"
         )
     return 1 if failures else 0
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from monitor.errors import MonitorError, UnknownClientError
 from monitor.fingerprint.hashes import Hash
@@ -31,6 +31,9 @@ class EnrolledItem:
     item_id: int
     hashes: int
     already_enrolled: bool
+    # Hashes added to an item enrolled before: the same file enrolled again after an upgrade
+    # computes fingerprints the first enrolment did not (new regions, halves).
+    hashes_added: int = 0
 
 
 def add_client(db: Database, *, client_id: str, notify_urls: Sequence[str] = ()) -> Client:
@@ -78,7 +81,10 @@ def enroll_item(
     """Store one item's fingerprints.
 
     The same file (by SHA-256) or the same set of hashes enrolled again for the same client gives
-    back the first item, so importing a list twice never doubles sightings and alerts.
+    back the first item, so importing a list twice never doubles sightings and alerts. When the
+    file is the same but this version of the fingerprinter computes hashes the item lacks, they
+    are added to it (the item, its sightings and its evidence stay as they are): enrolling the
+    same files again is how an upgrade's better matching reaches pictures enrolled before it.
     """
     digest = fingerprint_digest(hashes)
     with db.session() as session:
@@ -91,10 +97,15 @@ def enroll_item(
             select(ItemRow).where(col(ItemRow.client_id) == client_id, same)
         ).first()
         if existing is not None and existing.id is not None:
+            added = 0
+            if sha256 is not None and existing.sha256 == sha256:
+                added = _add_missing_hashes(session, existing.id, client_id, hashes)
             count = session.exec(
                 select(func.count()).where(col(ItemHashRow.item_id) == existing.id)
             ).one()
-            return EnrolledItem(item_id=existing.id, hashes=count, already_enrolled=True)
+            return EnrolledItem(
+                item_id=existing.id, hashes=count, already_enrolled=True, hashes_added=added
+            )
         item = ItemRow(
             client_id=client_id,
             created_at=datetime.now(UTC),
@@ -155,3 +166,26 @@ def load_item_digests(db: Database) -> dict[str, list[tuple[str, int]]]:
 
 def _client(row: ClientRow) -> Client:
     return Client(id=row.id, created_at=row.created_at, notify_urls=tuple(row.notify_urls or ()))
+
+
+def _add_missing_hashes(
+    session: Session, item_id: int, client_id: str, hashes: Sequence[Hash]
+) -> int:
+    stored = {
+        (row.algorithm, row.variant, row.hex)
+        for row in session.exec(select(ItemHashRow).where(col(ItemHashRow.item_id) == item_id))
+    }
+    missing = list(
+        dict.fromkeys(
+            (h.algorithm, h.variant, h.hex)
+            for h in hashes
+            if (h.algorithm, h.variant, h.hex) not in stored
+        )
+    )
+    session.add_all(
+        ItemHashRow(
+            item_id=item_id, client_id=client_id, algorithm=algorithm, variant=variant, hex=hex_
+        )
+        for algorithm, variant, hex_ in missing
+    )
+    return len(missing)

@@ -189,9 +189,7 @@ def _print_recall(
         if candidate.source in blank:
             continue
         own = own_item[candidate.source]
-        by_kind.setdefault((candidate.label, candidate.source in graphics), []).append(
-            own in found
-        )
+        by_kind.setdefault((candidate.label, candidate.source in graphics), []).append(own in found)
         rows[candidate.label].append(
             (
                 own in found,

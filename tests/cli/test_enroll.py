@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from monitor.demo.pictures import draw_picture, encode
 from monitor.fingerprint import fingerprint_enrolled
@@ -82,7 +83,8 @@ def test_enroll_a_folder_fingerprints_every_format_and_reports_each_file(
     assert set(entries) == enrolled | failed, "hidden folders and non-image files are skipped"
     for name in enrolled:
         entry = entries[name]
-        assert set(entry) == {"path", "item", "hashes", "already_enrolled"}
+        assert set(entry) == {"path", "item", "hashes", "already_enrolled", "hashes_added"}
+        assert entry["hashes_added"] == 0
         assert Path(str(entry["path"])).is_file()
         assert isinstance(entry["item"], int)
         assert isinstance(entry["hashes"], int)
@@ -137,6 +139,17 @@ def test_enrolling_the_same_picture_again_does_not_duplicate_it(
     assert again["a-photo.jpg"]["item"] == item
     assert again["copy-with-another-name.jpg"]["already_enrolled"] is True
     assert again["copy-with-another-name.jpg"]["item"] == item
+    assert again["a-photo.jpg"]["hashes_added"] == 0  # nothing new to add
+    assert again["a-photo.jpg"]["hashes"] == first["a-photo.jpg"]["hashes"]
+    assert count_items(db) == {"K-17": 1}
+
+    # As if enrolled by a version without halves: enrolling the file again adds them.
+    with db.session() as session:
+        session.execute(text("DELETE FROM item_hash WHERE variant LIKE 'half-%'"))
+    upgraded = cli("enroll", "--client", "K-17", str(picture))
+    assert "1 were enrolled already (1 of them gained this version's newer" in upgraded.stdout
+    halves = {e.hash.variant for e in load_index_entries(db) if e.hash.variant.startswith("half")}
+    assert halves == {"half-l", "half-r", "half-t", "half-b"}
     assert count_items(db) == {"K-17": 1}
     db.dispose()
 

@@ -145,6 +145,35 @@ def test_the_same_bytes_enrolled_twice_give_back_the_first_item(db: Database) ->
     assert len(load_index_entries(db)) == 3
 
 
+def test_the_same_file_enrolled_after_an_upgrade_gains_the_newer_hashes(db: Database) -> None:
+    """A file enrolled by an older version, enrolled again: the hashes this version computes and
+    the item lacks (new regions, halves) are added to the same item, nothing else changes."""
+    add_client(db, client_id="k1")
+    add_client(db, client_id="k2")
+    older = _hashes(7)[:2]
+    first = enroll_item(db, client_id="k1", hashes=older, sha256=DIGEST_A, origin="image")
+    other = enroll_item(db, client_id="k2", hashes=older, sha256=DIGEST_A, origin="image")
+    _sight(db, client_id="k1", item_id=first.item_id, image_url="https://a.example/1.jpg")
+    newer = [*_hashes(7), Hash("pdq", f"{9:064x}", "half-l"), Hash("pdq", f"{9:064x}", "half-l")]
+
+    again = enroll_item(db, client_id="k1", hashes=newer, sha256=DIGEST_A, origin="image")
+
+    assert again.already_enrolled
+    assert again.item_id == first.item_id
+    assert again.hashes_added == 2  # the dHash and the half; the duplicate half once
+    assert again.hashes == 4
+    k1_hashes = {e.hash for e in load_index_entries(db) if e.client_id == "k1"}
+    assert k1_hashes == set(newer)
+    # Another client's item of the same file is that client's business: left as it was.
+    assert {e.hash for e in load_index_entries(db) if e.client_id == "k2"} == set(older)
+    assert other.item_id != first.item_id
+    assert [s.item_id for s in list_sightings(db, client_id="k1")] == [first.item_id]
+    # Fingerprints imported from a list (no file digest) are not topped up from another list.
+    imported = enroll_item(db, client_id="k1", hashes=_hashes(3), sha256=None, origin="import")
+    same_list = enroll_item(db, client_id="k1", hashes=_hashes(3), sha256=None, origin="import")
+    assert (same_list.item_id, same_list.hashes_added) == (imported.item_id, 0)
+
+
 def test_the_same_bytes_are_enrolled_separately_for_another_client(db: Database) -> None:
     add_client(db, client_id="k1")
     add_client(db, client_id="k2")
