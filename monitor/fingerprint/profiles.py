@@ -5,16 +5,17 @@ Figures from `python -m tests.bench.accuracy /work/photos`, run 2026-11-22 (55 r
 33 kinds of re-upload each, 1,182,944 unrelated pairs; the table "Matching profiles" of that
 run). Recall is the lowest and the mean share found over the 21 mild and the 12 hard kinds of
 re-upload; margins are the closest unrelated pair's PDQ distance minus `pdq`, and its
-pHash+dHash slack (max(pHash - phash, dHash - dhash); it matches at <= 0):
+pHash+dHash slack (max(pHash - phash, dHash - dhash), with the region thresholds for a region's
+pair; it matches at <= 0):
 
-    profile   pdq  pHash+dHash  mild min/mean  hard min/mean  hard >=90%  false  PDQ margin  slack
-    strict     26         10+5    20.8%/94.4%    56.2%/75.3%        1/12      0         +18     +2
-    standard   31         12+6    31.2%/95.4%    60.4%/76.7%        1/12      0         +13     +1
-    loose      36         12+6    31.2%/95.4%    60.4%/77.8%        2/12      0          +8     +1
+    profile   pdq  pHash+dHash  regions  mild min/mean  hard min/mean  hard >=90%  false  PDQ  slack
+    strict     26         10+5      6+3    77.1%/97.8%    70.8%/85.6%        5/12      0  +14     +2
+    standard   31         12+6      8+4    77.1%/98.2%    72.9%/87.2%        5/12      0   +9     +1
+    loose      36         12+6      9+5    77.1%/98.2%    72.9%/87.7%        5/12      0   +4     +1
 
-"loose" widens PDQ only: at pHash+dHash 14+8 it found more (mild 54.2%/96.8%, hard
-60.4%/78.5%) but made 10 false matches in the same run (slack margin -1); the closest
-unrelated pair is 1 bit beyond 12+6.
+"loose" widens PDQ and the region pairs only: at whole-picture pHash+dHash 14+8 an earlier run
+made 10 false matches (slack margin -1). Region pairs at 12+6 made 5 false matches, 10+5 one,
+9+5 none.
 """
 
 from __future__ import annotations
