@@ -16,10 +16,9 @@ dHash of regions match at tighter thresholds than the whole picture's. Composite
 also searched for rectangles that may be a picture inside it (`proposals`: caption bands and app
 chrome cut off, collage cells, a picture pasted into another, the upright middle of a picture
 tilted on a filled canvas), and each is hashed with pHash and dHash, and with PDQ if its quality
-is high enough. Overlays: both sides hash the picture's
-four halves, so a sticker or caption on one half leaves the other to match. The match rule is in
-`MatchSettings`; the accuracy benchmark measures the false matches these extra hashes could
-bring.
+is high enough. Overlays: both sides hash the picture's four halves, so a sticker or caption on
+one half leaves the other to match. The match rule is in `MatchSettings`; the accuracy benchmark
+measures the false matches these extra hashes could bring.
 """
 
 from __future__ import annotations
@@ -81,10 +80,11 @@ _ORIENTATION_STEPS: Final[dict[str, tuple[Image.Transpose, ...]]] = {
 
 def fingerprint_enrolled(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
     """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations,
-    and PDQ of its large regions (crops, strips, tilts; see `regions`).
+    of its large regions (crops, strips, tilts; see `regions`), and PDQ of its four halves.
 
     24 whole-picture hashes (48 when the image has flat borders: the "trimmed-..." variants
-    too), plus up to `len(REGION_VARIANTS)` region hashes (regions too flat for PDQ are left out).
+    too), plus up to three per region and one per half (a PDQ is left out where the region is too
+    flat for it, a pHash and dHash where it is blank): about 260 for a photograph.
     """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=True)
 
@@ -93,8 +93,9 @@ def fingerprint_candidate(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
     """The hashes of an image found on the web, in its own orientation only.
 
     One PDQ, pHash and dHash (variant "original"), and a second set ("trimmed-original") when
-    the image has borders; fewer when it is flat (see `fingerprint_image`). Then the PDQ of each
-    rectangle that may be a picture inside it ("part-..."; see `proposals`).
+    the image has borders; fewer when it is flat (see `fingerprint_image`). Then the PDQ, pHash
+    and dHash of each rectangle that may be a picture inside it ("part-..."; see `proposals`),
+    and the PDQ of its four halves ("half-l", ...).
     """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=False)
 
@@ -102,13 +103,13 @@ def fingerprint_candidate(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
 def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]:
     """Hash a decoded image: PDQ, pHash and dHash, as it is and, if it has borders, trimmed.
 
-    `variants=True` (enrolment) hashes all 8 orientations and the picture's large regions;
-    `variants=False` (candidates) only the image's own orientation, and the rectangles inside it
-    that may be an embedded picture. Hashes a flat picture cannot support are left out, as their
-    values would be noise that matches other flat pictures: pHash and dHash of a blank picture
-    (`MIN_GREY_DEVIATION`), and a candidate's PDQ, and any region's, when its quality is below
-    `MIN_PDQ_QUALITY` (`MIN_PART_PDQ_QUALITY` for a candidate's parts). A blank candidate gets
-    no hashes at all; a blank enrolled image gets only PDQ.
+    `variants=True` (enrolment) hashes all 8 orientations, the picture's large regions and its
+    halves; `variants=False` (candidates) only the image's own orientation, the rectangles inside
+    it that may be an embedded picture, and its halves. Hashes a flat picture cannot support are
+    left out, as their values would be noise that matches other flat pictures: pHash and dHash of
+    a blank picture (`MIN_GREY_DEVIATION`), and a candidate's PDQ, and any region's, when its
+    quality is below `MIN_PDQ_QUALITY` (`MIN_PART_PDQ_QUALITY` for a candidate's parts). A blank
+    candidate gets no hashes at all; a blank enrolled image gets only PDQ.
     """
     rgb = image.convert("RGB")
     # Trim before scaling: at full size the edge between a border and the picture is sharper.
