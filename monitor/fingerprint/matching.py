@@ -12,6 +12,7 @@ pair); the dHash of each pHash hit is then checked with numpy.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,16 @@ from monitor.fingerprint.regions import REGION_VARIANTS
 
 PDQ_MATCH = "pdq"
 PHASH_DHASH_MATCH = "phash+dhash"
+
+
+def _threshold(name: str, *, most: int, description: str) -> Any:
+    """A threshold field whose default is the default profile's value of `name`."""
+    return Field(
+        default=getattr(PROFILES[DEFAULT_PROFILE], name),
+        ge=0,
+        le=most,
+        description=f"{description} Default from the profile.",
+    )
 
 
 class MatchSettings(BaseModel):
@@ -52,50 +63,33 @@ class MatchSettings(BaseModel):
             '"standard" or "loose" (finds more heavily edited copies, more to review).'
         ),
     )
-    pdq: int = Field(
-        default=PROFILES[DEFAULT_PROFILE].pdq,
-        ge=0,
-        le=128,
-        description=(
-            "Max differing bits (of 256) between PDQ hashes; default from the profile. "
-            "Lower it if unrelated images match, raise it to catch heavier edits."
-        ),
+    pdq: int = _threshold(
+        "pdq",
+        most=128,
+        description="Max differing bits (of 256) between PDQ hashes. Lower it if unrelated "
+        "images match, raise it to catch heavier edits.",
     )
-    phash: int = Field(
-        default=PROFILES[DEFAULT_PROFILE].phash,
-        ge=0,
-        le=32,
-        description=(
-            "Max differing bits (of 64) between pHashes; default from the profile. A pHash "
-            "match counts only when the dHash of the same orientation is within `dhash` too."
-        ),
+    phash: int = _threshold(
+        "phash",
+        most=32,
+        description="Max differing bits (of 64) between pHashes. A pHash match counts only "
+        "when the dHash of the same orientation is within `dhash` too.",
     )
-    dhash: int = Field(
-        default=PROFILES[DEFAULT_PROFILE].dhash,
-        ge=0,
-        le=32,
-        description=(
-            "Max differing bits (of 64) between dHashes, in the orientation pHash matched; "
-            "default from the profile."
-        ),
+    dhash: int = _threshold(
+        "dhash",
+        most=32,
+        description="Max differing bits (of 64) between dHashes, in the orientation pHash matched.",
     )
-
-    region_phash: int = Field(
-        default=PROFILES[DEFAULT_PROFILE].region_phash,
-        ge=0,
-        le=32,
-        description=(
-            "Max differing bits between a candidate's pHash and the pHash of one of an enrolled "
-            "picture's large regions (crops, strips, tilts); default from the profile."
-        ),
+    region_phash: int = _threshold(
+        "region_phash",
+        most=32,
+        description="Max differing bits between a candidate's pHash and the pHash of one of an "
+        "enrolled picture's large regions (crops, strips, tilts).",
     )
-    region_dhash: int = Field(
-        default=PROFILES[DEFAULT_PROFILE].region_dhash,
-        ge=0,
-        le=32,
-        description=(
-            "Max differing dHash bits for a region's pHash match; default from the profile."
-        ),
+    region_dhash: int = _threshold(
+        "region_dhash",
+        most=32,
+        description="Max differing dHash bits for a region's pHash match.",
     )
 
     @model_validator(mode="before")
@@ -107,8 +101,8 @@ class MatchSettings(BaseModel):
         if thresholds is None:
             return data  # the Literal check names the profiles
         filled = dict(data)
-        for name in ("pdq", "phash", "dhash", "region_phash", "region_dhash"):
-            filled.setdefault(name, getattr(thresholds, name))
+        for field in dataclasses.fields(thresholds):
+            filled.setdefault(field.name, getattr(thresholds, field.name))
         return filled
 
     @classmethod
