@@ -130,12 +130,6 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
         return ()
     if variants:
         regions = _regions(rgb.crop(box) if len(versions) > 1 else rgb)
-        # pHash and dHash of every region, matched with tighter thresholds than the whole's
-        # (`MatchSettings.region_phash`): they find crops of pictures too flat for PDQ.
-        hashes.extend(
-            found for name, region in regions for found in _small_hashes(region, variant=name)
-        )
-        regions += _halves(scaled)
     else:
         # Found on the hashing-size copy, cut from the decoded picture: a picture inside a
         # screenshot or collage is small, and cut from the small copy it would alias.
@@ -144,14 +138,14 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             (name, _scaled_for_hashing(rgb.crop(_scale_box(area, back)), fast=True))
             for name, area in picture_proposals(scaled, already=_scale_box(box, _inverse(back)))
         ]
-        # Every part gets pHash and dHash too, matched against the enrolled picture's whole and
-        # region pairs: they find the pictures too flat for PDQ, and some that PDQ missed by a
-        # few bits (in the accuracy benchmark, 13 more memes and screenshots of 96, 8 more
-        # collages and 6 more pictures inside another of 48 each, 6 more tilts).
-        hashes.extend(
-            found for name, region in regions for found in _small_hashes(region, variant=name)
-        )
-        regions += _halves(scaled)
+    # pHash and dHash of every enrolled region (matched at the tighter `region_phash` and
+    # `region_dhash`) and of every part of a candidate: they find pictures too flat for PDQ, and
+    # parts PDQ missed by a few bits (in the accuracy benchmark, 13 more memes and screenshots of
+    # 96, 8 more collages and 6 more pictures inside another of 48 each, 6 more tilts).
+    hashes.extend(
+        found for name, region in regions for found in _small_hashes(region, variant=name)
+    )
+    regions += _halves(scaled)
     floor = MIN_PDQ_QUALITY if variants else MIN_PART_PDQ_QUALITY
     hashes.extend(
         found for name, region in regions if (found := _region_pdq(region, name, floor=floor))
