@@ -162,20 +162,21 @@ def run_enroll(args: argparse.Namespace, context: CommandContext) -> int:
             )
             enrolled += not stored.already_enrolled
             again += stored.already_enrolled
-            refreshed += stored.hashes_added > 0
+            refreshed += stored.hashes_added + stored.hashes_removed > 0
             entry: dict[str, object] = {
                 "path": str(result.path),
                 "item": stored.item_id,
                 "hashes": stored.hashes,
                 "already_enrolled": stored.already_enrolled,
                 "hashes_added": stored.hashes_added,
+                "hashes_removed": stored.hashes_removed,
             }
             if result.warning:
                 entry["warning"] = result.warning
             _report(context, entry)
     if not context.json:
         updated = (
-            f" ({refreshed} of them gained this version's newer fingerprints)" if refreshed else ""
+            f" ({refreshed} of them now have this version's fingerprints)" if refreshed else ""
         )
         stdout.print(
             f"enrolled {enrolled} image(s) for client {client.id}; "

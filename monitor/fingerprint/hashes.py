@@ -30,7 +30,7 @@ ORIENTATIONS: Final = (
 WHOLE_VARIANTS: Final = ORIENTATIONS + tuple(f"trimmed-{name}" for name in ORIENTATIONS)
 # Every variant: whole pictures, large regions of an enrolled picture ("win80-tl", "cols70-l",
 # "tilt+5-inner"; see `regions`) and rectangles found inside a candidate ("part-bands",
-# "part-cell1"; see `proposals`). Region and part hashes are PDQ only.
+# "part-cell1"; see `proposals`).
 VARIANTS: Final = WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS
 
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")

@@ -5,7 +5,8 @@ A candidate matches an enrolled item when
   * its pHash is within `phash` bits AND its dHash within `dhash` bits of the same orientation of
     the item: either 64-bit hash alone false-matches unrelated pictures, together they don't; or
   * its pHash and dHash are within `region_phash` / `region_dhash` of the same large region of
-    the item (tighter: an item has about a hundred regions and 16 whole-picture pairs).
+    the item (tighter: an item has about a hundred regions and 16 whole-picture pairs), and
+    neither dHash is near-constant (`informative_dhash`).
 Look-ups are exact range searches in `HammingIndex` (one for PDQ, one pHash index per kind of
 pair); the dHash of each pHash hit is then checked with numpy.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -28,6 +29,14 @@ from monitor.fingerprint.regions import REGION_VARIANTS
 
 PDQ_MATCH = "pdq"
 PHASH_DHASH_MATCH = "phash+dhash"
+
+# A dHash with fewer than this many bits of its rarer value (of 64) says little: the picture's
+# brightness runs the same way along nearly every row (a flat fill, a sky, a smooth gradient),
+# and such dHashes, with the pHash beside them, agree by chance. A region's pHash+dHash pair
+# counts only when its dHash has at least this many of each bit. Measured
+# (`python -m tests.bench.accuracy`): a near-blank white candidate with one line of text came
+# within 2+4 bits of a flat teal region of an unrelated picture, both dHashes with 6-7 set bits.
+MIN_REGION_DHASH_BITS: Final = 8
 
 
 def _threshold(name: str, *, most: int, description: str) -> Any:
@@ -163,7 +172,12 @@ class MatchIndex:
         regions = {key: pair for key, pair in small.items() if key[1] in REGION_VARIANTS}
         self._pair_sets = (
             _PairSet(whole, phash=settings.phash, dhash=settings.dhash),
-            _PairSet(regions, phash=settings.region_phash, dhash=settings.region_dhash),
+            _PairSet(
+                regions,
+                phash=settings.region_phash,
+                dhash=settings.region_dhash,
+                informative_only=True,
+            ),
         )
 
     def __len__(self) -> int:
@@ -204,13 +218,21 @@ class MatchIndex:
 
 class _PairSet:
     """pHash/dHash pairs of one kind (whole pictures, or large regions) and their thresholds:
-    pHashes in a `HammingIndex` under their pair's row, each hit confirmed by its dHash."""
+    pHashes in a `HammingIndex` under their pair's row, each hit confirmed by its dHash.
+    `informative_only` leaves out pairs, stored or searched, whose dHash says little
+    (`informative_dhash`)."""
 
     def __init__(
-        self, small: dict[tuple[int, str], dict[str, list[str]]], *, phash: int, dhash: int
+        self,
+        small: dict[tuple[int, str], dict[str, list[str]]],
+        *,
+        phash: int,
+        dhash: int,
+        informative_only: bool = False,
     ) -> None:
         self._phash_radius, self._dhash_radius = phash, dhash
-        pair_phash, pair_dhash, pair_owner = _pairs(small)
+        self._informative_only = informative_only
+        pair_phash, pair_dhash, pair_owner = _pairs(small, informative_only=informative_only)
         self._phash = HammingIndex(bits=64)
         self._phash.add(codes_from_hex(pair_phash, bits=64), np.arange(len(pair_phash)))
         self._dhash = np.asarray([int(dhash, 16) for dhash in pair_dhash], dtype=np.uint64)
@@ -218,7 +240,9 @@ class _PairSet:
 
     def search(self, pairs: list[tuple[str, str]]) -> list[tuple[int, _Rank]]:
         """(item number, rank) of every stored pair within both radii of a candidate pair."""
-        if not len(self._owner):
+        if self._informative_only:
+            pairs = [(phash, dhash) for phash, dhash in pairs if informative_dhash(dhash)]
+        if not len(self._owner) or not pairs:
             return []
         hits: list[tuple[int, _Rank]] = []
         queries = codes_from_hex([phash for phash, _dhash in pairs], bits=64)
@@ -236,13 +260,19 @@ class _PairSet:
         return hits
 
 
+def informative_dhash(dhash_hex: str) -> bool:
+    """True when a dHash has at least `MIN_REGION_DHASH_BITS` bits of each value."""
+    ones = int(dhash_hex, 16).bit_count()
+    return min(ones, 64 - ones) >= MIN_REGION_DHASH_BITS
+
+
 def _keep_best(best: dict[int, _Rank], number: int, rank: _Rank) -> None:
     if number not in best or rank < best[number]:
         best[number] = rank
 
 
 def _pairs(
-    small: dict[tuple[int, str], dict[str, list[str]]],
+    small: dict[tuple[int, str], dict[str, list[str]]], *, informative_only: bool
 ) -> tuple[list[str], list[str], list[int]]:
     """pHash/dHash pairs of the same item and orientation (normally exactly one of each)."""
     phashes: list[str] = []
@@ -251,6 +281,8 @@ def _pairs(
     for (number, _variant), found in small.items():
         for phash in found["phash"]:
             for dhash in found["dhash"]:
+                if informative_only and not informative_dhash(dhash):
+                    continue
                 phashes.append(phash)
                 dhashes.append(dhash)
                 owners.append(number)

@@ -6,7 +6,7 @@ hashes the windows a re-uploader is likely to keep -- centred and off-centre cro
 scales, strips of the left, right, top or bottom, and the picture tilted by a few degrees -- and a
 cropped re-upload lands near one of them. Every region is at least half the picture's width and
 half its height (the issue's rule: nothing smaller, so the stored hashes cannot be assembled into
-a picture), and only PDQ hashes of regions are kept.
+a picture), and only hashes of regions are kept (PDQ, pHash and dHash; the halves PDQ only).
 
 Pure geometry and Pillow: no hashing here (that is `fingerprinter`).
 """

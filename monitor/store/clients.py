@@ -31,9 +31,10 @@ class EnrolledItem:
     item_id: int
     hashes: int
     already_enrolled: bool
-    # Hashes added to an item enrolled before: the same file enrolled again after an upgrade
-    # computes fingerprints the first enrolment did not (new regions, halves).
+    # The same file enrolled again after an upgrade: the hashes this version computes that the
+    # item lacked (added), and those it no longer computes, or computes differently (removed).
     hashes_added: int = 0
+    hashes_removed: int = 0
 
 
 def add_client(db: Database, *, client_id: str, notify_urls: Sequence[str] = ()) -> Client:
@@ -97,14 +98,20 @@ def enroll_item(
             select(ItemRow).where(col(ItemRow.client_id) == client_id, same)
         ).first()
         if existing is not None and existing.id is not None:
-            added = 0
+            added = removed = 0
             if sha256 is not None and existing.sha256 == sha256:
-                added = _add_missing_hashes(session, existing.id, client_id, hashes)
+                added, removed = _refresh_hashes(session, existing.id, client_id, hashes)
+                existing.fingerprint_digest = digest
+                session.add(existing)
             count = session.exec(
                 select(func.count()).where(col(ItemHashRow.item_id) == existing.id)
             ).one()
             return EnrolledItem(
-                item_id=existing.id, hashes=count, already_enrolled=True, hashes_added=added
+                item_id=existing.id,
+                hashes=count,
+                already_enrolled=True,
+                hashes_added=added,
+                hashes_removed=removed,
             )
         item = ItemRow(
             client_id=client_id,
@@ -168,24 +175,30 @@ def _client(row: ClientRow) -> Client:
     return Client(id=row.id, created_at=row.created_at, notify_urls=tuple(row.notify_urls or ()))
 
 
-def _add_missing_hashes(
+def _refresh_hashes(
     session: Session, item_id: int, client_id: str, hashes: Sequence[Hash]
-) -> int:
-    stored = {
-        (row.algorithm, row.variant, row.hex)
-        for row in session.exec(select(ItemHashRow).where(col(ItemHashRow.item_id) == item_id))
-    }
-    missing = list(
-        dict.fromkeys(
-            (h.algorithm, h.variant, h.hex)
-            for h in hashes
-            if (h.algorithm, h.variant, h.hex) not in stored
-        )
-    )
+) -> tuple[int, int]:
+    """Make the item's stored hashes exactly `hashes`: (how many added, how many removed).
+
+    A stale hash left beside its replacement under the same variant would pair one version's
+    pHash with the other's dHash, so stale hashes are removed, not kept.
+    """
+    stored = session.exec(select(ItemHashRow).where(col(ItemHashRow.item_id) == item_id)).all()
+    wanted = dict.fromkeys((h.algorithm, h.variant, h.hex) for h in hashes)
+    kept: set[tuple[str, str, str]] = set()
+    removed = 0
+    for row in stored:
+        key = (row.algorithm, row.variant, row.hex)
+        if key in wanted and key not in kept:
+            kept.add(key)
+        else:
+            session.delete(row)
+            removed += 1
+    missing = [key for key in wanted if key not in kept]
     session.add_all(
         ItemHashRow(
             item_id=item_id, client_id=client_id, algorithm=algorithm, variant=variant, hex=hex_
         )
         for algorithm, variant, hex_ in missing
     )
-    return len(missing)
+    return len(missing), removed

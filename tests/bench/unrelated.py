@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.fingerprint import Hash, MatchSettings
+from monitor.fingerprint.matching import informative_dhash
 from monitor.fingerprint.regions import REGION_VARIANTS
 from tests.bench.baselines import PlainHashes
 
@@ -88,11 +89,10 @@ def pair_slack(
     slack against the item's whole-picture pairs (at `phash`/`dhash`) and against its region
     pairs (at `region_phash`/`region_dhash`), as `MatchIndex` applies them; <= 0 matches."""
     shape = (len(candidates), len(enrolled))
-    candidate_rows = _pair_rows(candidates)
     slacks = [
         _closest(
-            candidate_rows,
-            _pair_rows(enrolled, regions=regions),
+            _pair_rows(candidates, informative_only=regions),
+            _pair_rows(enrolled, regions=regions, informative_only=regions),
             shape,
             distance=_slack(*thresholds),
         )
@@ -164,10 +164,14 @@ def _pdq_rows(pictures: Sequence[Sequence[Hash]]) -> tuple[np.ndarray, np.ndarra
 
 
 def _pair_rows(
-    pictures: Sequence[Sequence[Hash]], *, regions: bool | None = None
+    pictures: Sequence[Sequence[Hash]],
+    *,
+    regions: bool | None = None,
+    informative_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(pHash, dHash) of the same variant, as MatchIndex pairs them; only the pairs of large
-    regions (`regions=True`), only the others (False), or all (None)."""
+    regions (`regions=True`), only the others (False), or all (None); with `informative_only`,
+    only pairs whose dHash is informative (`informative_dhash`), as for region pairs."""
     rows = []
     for owner, hashes in enumerate(pictures):
         phashes: dict[str, list[str]] = {}
@@ -178,6 +182,8 @@ def _pair_rows(
                 phashes.setdefault(h.variant, []).append(h.hex)
         for h in hashes:
             if h.algorithm == "dhash":
+                if informative_only and not informative_dhash(h.hex):
+                    continue
                 rows += [
                     (owner, bytes.fromhex(p) + bytes.fromhex(h.hex))
                     for p in phashes.get(h.variant, [])

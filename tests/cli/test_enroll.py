@@ -83,8 +83,15 @@ def test_enroll_a_folder_fingerprints_every_format_and_reports_each_file(
     assert set(entries) == enrolled | failed, "hidden folders and non-image files are skipped"
     for name in enrolled:
         entry = entries[name]
-        assert set(entry) == {"path", "item", "hashes", "already_enrolled", "hashes_added"}
-        assert entry["hashes_added"] == 0
+        assert set(entry) == {
+            "path",
+            "item",
+            "hashes",
+            "already_enrolled",
+            "hashes_added",
+            "hashes_removed",
+        }
+        assert entry["hashes_added"] == entry["hashes_removed"] == 0
         assert Path(str(entry["path"])).is_file()
         assert isinstance(entry["item"], int)
         assert isinstance(entry["hashes"], int)
@@ -140,16 +147,32 @@ def test_enrolling_the_same_picture_again_does_not_duplicate_it(
     assert again["copy-with-another-name.jpg"]["already_enrolled"] is True
     assert again["copy-with-another-name.jpg"]["item"] == item
     assert again["a-photo.jpg"]["hashes_added"] == 0  # nothing new to add
+    assert again["a-photo.jpg"]["hashes_removed"] == 0
     assert again["a-photo.jpg"]["hashes"] == first["a-photo.jpg"]["hashes"]
     assert count_items(db) == {"K-17": 1}
 
-    # As if enrolled by a version without halves: enrolling the file again adds them.
+    # As if enrolled by a version without halves, and whose regions were computed otherwise:
+    # enrolling the file again adds the halves and replaces the stale region hash.
     with db.session() as session:
         session.execute(text("DELETE FROM item_hash WHERE variant LIKE 'half-%'"))
+        session.execute(
+            text(
+                "UPDATE item_hash SET hex = '0000000000000005' WHERE variant = 'win80-c'"
+                " AND algorithm = 'phash'"
+            )
+        )
     upgraded = cli("enroll", "--client", "K-17", str(picture))
-    assert "1 were enrolled already (1 of them gained this version's newer" in upgraded.stdout
+    assert "1 were enrolled already (1 of them now have this version's" in upgraded.stdout
     halves = {e.hash.variant for e in load_index_entries(db) if e.hash.variant.startswith("half")}
     assert halves == {"half-l", "half-r", "half-t", "half-b"}
+    region = [
+        e.hash.hex
+        for e in load_index_entries(db)
+        if (e.hash.algorithm, e.hash.variant) == ("phash", "win80-c")
+    ]
+    assert len(region) == 1
+    assert region != ["0000000000000005"]
+    assert len(load_index_entries(db)) == first["a-photo.jpg"]["hashes"]
     assert count_items(db) == {"K-17": 1}
     db.dispose()
 

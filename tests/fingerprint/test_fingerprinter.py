@@ -94,6 +94,26 @@ def test_a_picture_with_a_border_is_also_hashed_trimmed() -> None:
     assert hamming(framed_pdq, plain[0].hex) > 31  # why the border has to go
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+def test_regions_of_a_picture_with_a_flat_edge_are_cut_from_all_of_it(seed: int) -> None:
+    # A white sky across the top looks like a border (it is trimmed for the whole-picture
+    # hashes), but a re-uploader crops the picture with its sky: the regions must be cut from the
+    # picture as it is for a crop by 20% to land on one of them.
+    scene = drawn_picture(seed)
+    picture = Image.new("RGB", (scene.width, scene.height + 160), "white")
+    picture.paste(scene, (0, 160))
+    enrolled = fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+    assert any(h.variant == "trimmed-original" for h in enrolled)
+    cut_x, cut_y = round(picture.width * 0.2), round(picture.height * 0.2)
+    cropped = picture.crop((cut_x, 0, picture.width, picture.height - cut_y))
+    candidate = fingerprint_candidate(encode(cropped, "JPEG"), max_pixels=MAX_PIXELS)
+    regions = {h.variant: h.hex for h in enrolled if h.algorithm == "pdq"}
+    crop_pdq = next(h.hex for h in candidate if h.algorithm == "pdq")
+    assert hamming(crop_pdq, regions["win80-tr"]) <= 20
+    index = MatchIndex((IndexEntry("client", 1, h) for h in enrolled), settings=MatchSettings())
+    assert [match.item_id for match in index.match(candidate)] == [1]
+
+
 def test_candidate_is_hashed_once_in_its_own_orientation() -> None:
     picture = encode(drawn_picture(STRUCTURED_EVERYWHERE), "JPEG")
     hashes = fingerprint_candidate(picture, max_pixels=MAX_PIXELS)

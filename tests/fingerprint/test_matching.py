@@ -8,10 +8,12 @@ from pydantic import ValidationError
 
 from monitor.fingerprint.hashes import ORIENTATIONS, VARIANTS, Hash, hamming
 from monitor.fingerprint.matching import (
+    MIN_REGION_DHASH_BITS,
     IndexEntry,
     Match,
     MatchIndex,
     MatchSettings,
+    informative_dhash,
 )
 from monitor.fingerprint.regions import REGION_VARIANTS
 
@@ -119,6 +121,32 @@ def test_a_region_pair_matches_only_within_the_tighter_region_thresholds(profile
     # The whole picture keeps its own, wider thresholds.
     whole = candidate("original", settings.phash, settings.dhash)
     assert index.match(whole) == [Match("alice", 1, "phash+dhash", settings.phash)]
+
+
+@pytest.mark.parametrize("set_bits", [0, 3, 7, 57, 64])
+def test_a_region_pair_with_an_uninformative_dhash_never_matches(set_bits: int) -> None:
+    # A dHash with few bits of one value is a flat fill, a sky or a gradient: such pairs agree
+    # by chance, so a region's pair counts only with at least MIN_REGION_DHASH_BITS of each.
+    assert MIN_REGION_DHASH_BITS == 8
+    flat_dhash = format((1 << set_bits) - 1, "016x")
+    phash = random_hex(random.Random(set_bits), 64)
+    region = [Hash("phash", phash, "win80-tl"), Hash("dhash", flat_dhash, "win80-tl")]
+    whole = [Hash("phash", phash, "original"), Hash("dhash", flat_dhash, "original")]
+    index = MatchIndex(entries("alice", 1, region) + entries("bob", 2, whole), settings=SETTINGS)
+    same = [Hash("phash", phash), Hash("dhash", flat_dhash)]
+    # Only the whole picture's pair (matched as before) finds it, even at distance 0.
+    assert index.match(same) == [Match("bob", 2, "phash+dhash", 0)]
+    # The candidate's dHash must be informative too: 8 bits set (stored) and 4 (found) are 4
+    # apart, within the region threshold, and still no match.
+    stored, found = "00000000000000ff", "000000000000000f"
+    assert informative_dhash(stored)
+    assert not informative_dhash(found)
+    region = [Hash("phash", phash, "win80-tl"), Hash("dhash", stored, "win80-tl")]
+    index = MatchIndex(entries("alice", 1, region), settings=SETTINGS)
+    assert index.match([Hash("phash", phash), Hash("dhash", found)]) == []
+    assert index.match([Hash("phash", phash), Hash("dhash", stored)]) == [
+        Match("alice", 1, "phash+dhash", 0)
+    ]
 
 
 def test_region_thresholds_can_be_set_like_the_others() -> None:
@@ -258,6 +286,8 @@ def reference_matches(
                 dhash_distance = hamming(dhash, query_dhash)
                 if phash.hash.variant in REGION_VARIANTS:
                     radii = (settings.region_phash, settings.region_dhash)
+                    if min(_minority_bits(dhash), _minority_bits(query_dhash)) < 8:
+                        continue
                 else:
                     radii = (settings.phash, settings.dhash)
                 if phash_distance <= radii[0] and dhash_distance <= radii[1]:
@@ -273,6 +303,11 @@ def reference_matches(
         )
         for number, rank in sorted(best.items(), key=lambda pair: (pair[1], pair[0]))
     ]
+
+
+def _minority_bits(hex_text: str) -> int:
+    ones = bin(int(hex_text, 16)).count("1")
+    return min(ones, 64 - ones)
 
 
 def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
@@ -297,6 +332,11 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
             for region in regions[4 : 4 + number % 3]
             for algorithm in ("phash", "dhash")
         ]
+        if number % 4 == 0:
+            # A flat region: its dHash has few bits set, so its pair must not count.
+            flat = format(rng.getrandbits(64) & rng.getrandbits(64) & rng.getrandbits(64), "016x")
+            hashes = [h for h in hashes if (h.algorithm, h.variant) != ("dhash", regions[4])]
+            hashes += [Hash("dhash", flat, regions[4])] if number % 3 else []
         catalogue += entries(client, item, hashes)
     groups: dict[tuple[str, int, str], list[Hash]] = {}
     for entry in catalogue:

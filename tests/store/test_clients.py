@@ -145,12 +145,14 @@ def test_the_same_bytes_enrolled_twice_give_back_the_first_item(db: Database) ->
     assert len(load_index_entries(db)) == 3
 
 
-def test_the_same_file_enrolled_after_an_upgrade_gains_the_newer_hashes(db: Database) -> None:
+def test_the_same_file_enrolled_after_an_upgrade_gets_this_versions_hashes(db: Database) -> None:
     """A file enrolled by an older version, enrolled again: the hashes this version computes and
-    the item lacks (new regions, halves) are added to the same item, nothing else changes."""
+    the item lacks (new regions, halves) are added to the same item, hashes it computes
+    differently now are removed, nothing else changes."""
     add_client(db, client_id="k1")
     add_client(db, client_id="k2")
-    older = _hashes(7)[:2]
+    stale = Hash("phash", f"{5:016x}", "win80-c")
+    older = [*_hashes(7)[:2], stale]
     first = enroll_item(db, client_id="k1", hashes=older, sha256=DIGEST_A, origin="image")
     other = enroll_item(db, client_id="k2", hashes=older, sha256=DIGEST_A, origin="image")
     _sight(db, client_id="k1", item_id=first.item_id, image_url="https://a.example/1.jpg")
@@ -161,6 +163,7 @@ def test_the_same_file_enrolled_after_an_upgrade_gains_the_newer_hashes(db: Data
     assert again.already_enrolled
     assert again.item_id == first.item_id
     assert again.hashes_added == 2  # the dHash and the half; the duplicate half once
+    assert again.hashes_removed == 1  # the region's pHash as the older version computed it
     assert again.hashes == 4
     k1_hashes = {e.hash for e in load_index_entries(db) if e.client_id == "k1"}
     assert k1_hashes == set(newer)
