@@ -48,7 +48,9 @@ BAND_GAP: Final = 0.045
 # A collage gap is a full-length line of which this share is one flat colour.
 GAP_SHARE: Final = 0.97
 # Proposals smaller than this share of the candidate's width or height are not pictures anyone
-# would recognise (and would only add chances of a false match).
+# would recognise (and would only add chances of a false match). What is left after cutting
+# bands needs this share of the candidate's shorter side only: a wide picture in a portrait
+# phone screenshot fills the screen's width and under a quarter of its height.
 MIN_SIDE_SHARE: Final = 0.25
 # A proposal this close (share of the side, at every edge) to one already hashed is the same.
 SAME_BOX: Final = 0.03
@@ -92,8 +94,10 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
     seen: list[Box] = [whole, inner]
     found: list[tuple[str, Box]] = []
 
-    def offer(name: str, box: Box) -> None:
-        if _big_enough(box, whole) and not any(_same(box, other, whole) for other in seen):
+    def offer(name: str, box: Box, *, of_short_side: bool = False) -> None:
+        if _big_enough(box, whole, of_short_side=of_short_side) and not any(
+            _same(box, other, whole) for other in seen
+        ):
             seen.append(box)
             found.append((name, box))
 
@@ -116,8 +120,8 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
     full = np.asarray(rgb, dtype=np.int16)
     reach = max(2, round(max(x_back, y_back) * 1.5))
     rows_only, all_sides = band_boxes(pixels)
-    offer("part-bands", snap_box(full, back(all_sides), reach=reach))
-    offer("part-rows", snap_box(full, back(rows_only), reach=reach))
+    offer("part-bands", snap_box(full, back(all_sides), reach=reach), of_short_side=True)
+    offer("part-rows", snap_box(full, back(rows_only), reach=reach), of_short_side=True)
     grey = np.asarray(rgb.convert("L"), dtype=np.int16)
     for number, cell in enumerate(collage_cells(grey, within=inner)[:MAX_CELLS]):
         offer(f"part-cell{number + 1}", cell)
@@ -203,32 +207,38 @@ def band_boxes(pixels: np.ndarray) -> tuple[Box, Box]:
     """The boxes left when caption bands and app chrome are cut off: (top and bottom only, every
     side). Cut repeatedly, as a screenshot has a navigation bar below a caption area of another
     grey. The rows-only box is for a picture as wide as the screen or meme whose own edge is of
-    the chrome's colour (a white flower in a white app), which a column cut would eat into."""
+    the chrome's colour (a white flower in a white app), which a column cut would eat into.
+    A cut that would leave less than `MIN_SIDE_SHARE` of the shorter side has gone into a flat
+    picture (a grey moon below a white caption area): the box before it is kept."""
     height, width = pixels.shape[:2]
-    whole: Box = (0, 0, width, height)
-    left, top, right, bottom = whole
+    left, top, right, bottom = (0, 0, width, height)
     rows_only: Box | None = None
+    smallest = min(width, height) * MIN_SIDE_SHARE
     for _ in range(6):
+        before: Box = (left, top, right, bottom)
         # Rows until none is cut, then columns of what is left: a screenshot's columns are mostly
         # chrome until its top and bottom are all cut off.
         rows = pixels[top:bottom, left:right]
-        top_cut, bottom_cut = _band_depth(rows), _band_depth(rows[::-1])
+        top_cut = _band_depth(rows, keep=smallest)
+        bottom_cut = _band_depth(rows[::-1], keep=smallest)
         top, bottom = top + top_cut, bottom - bottom_cut
         left_cut = right_cut = 0
         if not (top_cut or bottom_cut):
             rows_only = rows_only or (left, top, right, bottom)
             columns = pixels[top:bottom, left:right].transpose(1, 0, 2)
-            left_cut, right_cut = _band_depth(columns), _band_depth(columns[::-1])
+            left_cut = _band_depth(columns, keep=smallest)
+            right_cut = _band_depth(columns[::-1], keep=smallest)
             left, right = left + left_cut, right - right_cut
         if not (top_cut or bottom_cut or left_cut or right_cut):
             break
-        if right - left < width * MIN_SIDE_SHARE or bottom - top < height * MIN_SIDE_SHARE:
-            return (rows_only or whole, whole)
+        if right - left < smallest or bottom - top < smallest:
+            return (rows_only or before, before)
     return (rows_only or (left, top, right, bottom), (left, top, right, bottom))
 
 
-def _band_depth(lines: np.ndarray) -> int:
-    """How many leading lines (line, position, channel) are band of the first line's colour."""
+def _band_depth(lines: np.ndarray, *, keep: float) -> int:
+    """How many leading lines (line, position, channel) are band of the first line's colour;
+    0 when cutting them would leave fewer than `keep` lines."""
     count = lines.shape[0]
     if count < 4 or lines.shape[1] == 0:
         return 0
@@ -248,7 +258,7 @@ def _band_depth(lines: np.ndarray) -> int:
     if starts.size == 0:
         return 0  # all band: a flat picture, not a picture in a frame
     depth = int(starts[0])
-    return depth if depth < count * (1 - MIN_SIDE_SHARE) else 0
+    return depth if count - depth >= keep else 0
 
 
 def collage_cells(grey: np.ndarray, *, within: Box) -> list[Box]:
@@ -366,10 +376,12 @@ def _strong_lines(steps: np.ndarray, *, minimum: float) -> list[int]:
     return sorted(int(index) for index in strongest)
 
 
-def _big_enough(box: Box, whole: Box) -> bool:
-    return (box[2] - box[0]) >= whole[2] * MIN_SIDE_SHARE and (box[3] - box[1]) >= whole[
-        3
-    ] * MIN_SIDE_SHARE
+def _big_enough(box: Box, whole: Box, *, of_short_side: bool) -> bool:
+    width, height = box[2] - box[0], box[3] - box[1]
+    if of_short_side:
+        smallest = min(whole[2], whole[3]) * MIN_SIDE_SHARE
+        return width >= smallest and height >= smallest
+    return width >= whole[2] * MIN_SIDE_SHARE and height >= whole[3] * MIN_SIDE_SHARE
 
 
 def _same(box: Box, other: Box, whole: Box) -> bool:

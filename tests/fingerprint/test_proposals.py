@@ -80,6 +80,39 @@ def test_rows_are_cut_before_columns() -> None:
         assert (left, right) == (0, screen.width), seed
 
 
+def test_a_wide_picture_in_a_portrait_screenshot_is_proposed() -> None:
+    """A 2.4:1 picture fills the screen's width and 19% of its height: less than a quarter of
+    the candidate's height, more than a quarter of its width (its shorter side)."""
+    wide = drawn_picture(5, size=(960, 400))
+    for seed in range(2):
+        screen = compositions.phone_screenshot(wide, random.Random(seed))
+        screen.thumbnail((512, 512))
+        scale = 512 / 2340
+        left, top, right, bottom = dict(picture_proposals(screen))["part-bands"]
+        assert abs(top - 212 * scale) <= 3, seed
+        assert abs((bottom - top) - 1080 * 400 / 960 * scale) <= 4, seed
+        assert right - left >= screen.width - 6, seed
+
+
+def test_a_flat_edge_of_the_picture_is_not_cut_as_a_band_past_the_picture() -> None:
+    """Below a light app's white caption area, a picture whose lower part is a flat grey: cutting
+    bands again from the bottom went through the grey until too little was left, and then no
+    band proposal was made at all. The box before that cut is kept."""
+    picture = PICTURE.copy()
+    noise = np.random.default_rng(3).normal(150, 2, size=(300, 600, 1)).repeat(3, axis=2)
+    picture.paste(Image.fromarray(noise.clip(0, 255).astype(np.uint8)), (0, 150))
+    light = next(seed for seed in range(20) if random.Random(seed).random() >= 0.5)
+    screen = compositions.phone_screenshot(picture, random.Random(light))
+    screen.thumbnail((512, 512))
+    scale = 512 / 2340
+    found = dict(picture_proposals(screen))
+    assert "part-bands" in found or "part-rows" in found
+    _left, top, _right, bottom = found.get("part-rows", found.get("part-bands"))
+    assert abs(top - 212 * scale) <= 3
+    # At least the picture's upper, structured part stays in the box.
+    assert bottom - top >= 150 * 1080 / 600 * scale - 3
+
+
 def _flat_picture() -> Image.Image:
     """A soft picture on a gradient: too flat for a candidate part's PDQ (quality 61 < 65)."""
     picture = Image.linear_gradient("L").rotate(90).resize((600, 450)).convert("RGB")
@@ -190,8 +223,10 @@ def test_proposals_never_leave_the_picture_or_shrink_below_a_quarter() -> None:
         for name, (left, top, right, bottom) in picture_proposals(canvas):
             assert 0 <= left < right <= canvas.width, (seed, name)
             assert 0 <= top < bottom <= canvas.height, (seed, name)
-            assert right - left >= canvas.width / 4 - 1, (seed, name)
-            assert bottom - top >= canvas.height / 4 - 1, (seed, name)
+            # What is left after cutting bands needs a quarter of the shorter side only.
+            short = min(canvas.size) if name in ("part-bands", "part-rows") else None
+            assert right - left >= (short or canvas.width) / 4 - 1, (seed, name)
+            assert bottom - top >= (short or canvas.height) / 4 - 1, (seed, name)
 
 
 @pytest.fixture(scope="module")
