@@ -2,7 +2,9 @@
 
 Enrolment is done once per image, so it pays for all eight orientations (rotations and mirrors);
 a candidate, of which there are many, is hashed once, as it is. Matching the candidate against
-every enrolled orientation then finds rotated and mirrored re-uploads.
+every enrolled orientation then finds rotated and mirrored re-uploads. For the same reason a
+candidate is scaled to the hashing size the faster way, within a few bits of enrolment's hashes
+of the same pixels (`_candidate_scaled`).
 
 Borders: an image with near-constant bars at its edges is hashed twice, as it is and with the
 bars cut off (variants named "trimmed..."). Re-uploads that add a border or letterboxing match
@@ -23,6 +25,7 @@ measures the false matches these extra hashes could bring.
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 import imagehash
@@ -32,7 +35,7 @@ from PIL import Image
 
 from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.hashes import ORIENTATIONS, Hash
-from monitor.fingerprint.proposals import picture_proposals
+from monitor.fingerprint.proposals import picture_proposals, snap_box
 from monitor.fingerprint.regions import HALF_SIDE, half_boxes, tilted_versions, window_boxes
 from monitor.fingerprint.trim import border_box
 
@@ -62,6 +65,14 @@ MIN_PART_PDQ_QUALITY: Final = 65
 # graphic through pHash+dHash), the darkest real photo in the calibration set 3.2, the darkest
 # re-upload in the accuracy benchmark 4.4.
 MIN_GREY_DEVIATION: Final = 3.0
+
+# A candidate's trimmed version is hashed only when what is left after its flat borders is at
+# least this share of each side and of the area: a remnant smaller than that is a scrap on a flat
+# canvas, not a picture in a frame (letterboxing leaves a third of the height or more), and such
+# two-tone scraps of one flat wallpaper came within 12+4 bits of another's (pHash+dHash, the
+# accuracy benchmark). A picture small on a plain canvas is still found as a proposal ("part-").
+MIN_TRIMMED_SIDE_SHARE: Final = 0.25
+MIN_TRIMMED_AREA_SHARE: Final = 0.25
 
 _TRANSPOSE = Image.Transpose
 # PDQ and pHash are computed on really transposed pixels: pdqhash.compute_dihedral derives the
@@ -111,13 +122,11 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
     quality is below `MIN_PDQ_QUALITY` (`MIN_PART_PDQ_QUALITY` for a candidate's parts). A blank
     candidate gets no hashes at all; a blank enrolled image gets only PDQ.
     """
-    rgb = image.convert("RGB")
-    # Trim before scaling: at full size the edge between a border and the picture is sharper.
-    box = border_box(rgb)
-    scaled = _scaled_for_hashing(rgb)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    scaled, trimmed, trimmed_box = _whole_versions(rgb, enrolled=variants)
     versions = [("", scaled)]
-    if box != (0, 0, *rgb.size):
-        versions.append(("trimmed-", _scaled_for_hashing(rgb.crop(box))))
+    if trimmed is not None:
+        versions.append(("trimmed-", trimmed))
     orientations = ORIENTATIONS if variants else ("original",)
     hashes: list[Hash] = []
     for prefix, version in versions:
@@ -140,7 +149,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
         back = (rgb.width / scaled.width, rgb.height / scaled.height)
         regions = [
             (name, _scaled_for_hashing(rgb.crop(_scale_box(area, back)), fast=True))
-            for name, area in picture_proposals(scaled, already=_scale_box(box, _inverse(back)))
+            for name, area in picture_proposals(scaled, already=trimmed_box)
         ]
     # pHash and dHash of every enrolled region (matched at the tighter `region_phash` and
     # `region_dhash`) and of every part of a candidate: they find pictures too flat for PDQ, and
@@ -155,6 +164,49 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
         found for name, region in regions if (found := _region_pdq(region, name, floor=floor))
     )
     return tuple(hashes)
+
+
+def _whole_versions(
+    rgb: Image.Image, *, enrolled: bool
+) -> tuple[Image.Image, Image.Image | None, tuple[int, int, int, int]]:
+    """The picture scaled for hashing; the same with its flat borders cut off (None when it has
+    none); and where that trimmed picture sits in the scaled one."""
+    if enrolled:
+        # Trim before scaling: at full size the edge between a border and the picture is sharper.
+        box = border_box(rgb)
+        scaled = _scaled_for_hashing(rgb)
+        if box == (0, 0, *rgb.size):
+            return scaled, None, (0, 0, *scaled.size)
+        factors = (scaled.width / rgb.width, scaled.height / rgb.height)
+        return scaled, _scaled_for_hashing(rgb.crop(box)), _scale_box(box, factors)
+    # A candidate, of which there are many, is scaled once, the faster way (`_candidate_scaled`),
+    # and trimmed on that copy: a trimmed copy cut from the decoded picture and scaled again
+    # cost 3 ms more per candidate (a quarter of plain PDQ+pHash's time).
+    scaled = _candidate_scaled(rgb)
+    box = border_box(scaled)
+    if box == (0, 0, *scaled.size) or not _big_enough(box, scaled.size):
+        return scaled, None, (0, 0, *scaled.size)
+    # Found on the small copy, the edges are a pixel or two off at full size, and PDQ notices
+    # (a 1-pixel shift cost 6-8 bits of a letterboxed picture, 2 pixels 18): each is snapped onto
+    # the strongest step near it in the decoded picture. The trimmed picture is then resampled
+    # from the small copy at those exact (fractional) edges, to the size enrolment would hash it
+    # at: as close as cutting it from the decoded picture (2-4 bits), at a third of the time.
+    back = (rgb.width / scaled.width, rgb.height / scaled.height)
+    reach = max(2, round(max(back) * 1.5))
+    left, top, right, bottom = snap_box(np.asarray(rgb), _scale_box(box, back), reach=reach)
+    size = (right - left, bottom - top)
+    edges = (left / back[0], top / back[1], right / back[0], bottom / back[1])
+    trimmed = scaled.resize(_fitted_size(size) or size, Image.Resampling.LANCZOS, box=edges)
+    return scaled, trimmed, box
+
+
+def _big_enough(box: tuple[int, int, int, int], size: tuple[int, int]) -> bool:
+    """Whether a trimmed box keeps enough of a picture of `size` (`MIN_TRIMMED_SIDE_SHARE`)."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    return (
+        min(width / size[0], height / size[1]) >= MIN_TRIMMED_SIDE_SHARE
+        and width * height >= size[0] * size[1] * MIN_TRIMMED_AREA_SHARE
+    )
 
 
 def _regions(picture: Image.Image) -> list[tuple[str, Image.Image]]:
@@ -198,10 +250,6 @@ def _scale_box(
     )
 
 
-def _inverse(factors: tuple[float, float]) -> tuple[float, float]:
-    return (1 / factors[0], 1 / factors[1])
-
-
 def _hash_one(image: Image.Image, *, variant: str, keep_flat_pdq: bool) -> list[Hash]:
     bits, quality = pdqhash.compute(np.asarray(image))
     hashes = []
@@ -227,11 +275,37 @@ def _is_blank(grey: Image.Image) -> bool:
 
 
 def _scaled_for_hashing(image: Image.Image, *, fast: bool = False) -> Image.Image:
-    """The image scaled to fit `HASHING_SIDE`; `fast` reduces by a box filter (a candidate's
-    parts, where time counts) instead of Lanczos."""
-    if max(image.size) <= HASHING_SIDE:
+    """The image scaled to fit `HASHING_SIDE` (as `Image.thumbnail` does, without copying it
+    first); `fast` reduces by a box filter (a candidate's parts, where time counts) instead of
+    Lanczos."""
+    size = _fitted_size(image.size)
+    if size is None:
         return image
-    scaled = image.copy()
     method = Image.Resampling.BOX if fast else Image.Resampling.LANCZOS
-    scaled.thumbnail((HASHING_SIDE, HASHING_SIDE), method)
-    return scaled
+    return image.resize(size, method, reducing_gap=2.0)
+
+
+def _candidate_scaled(image: Image.Image) -> Image.Image:
+    """A candidate scaled to fit `HASHING_SIDE` by Lanczos after a box reduction to at most twice
+    that (reducing gap 1.0 instead of enrolment's 2.0): 35% less time, and over the accuracy
+    benchmark's candidates its PDQ differs from the enrolment way's by 0.15 bits on average
+    (99th percentile 2, worst 8 of 256), pHash and dHash by 0.1 (worst 4 and 2 of 64)."""
+    size = _fitted_size(image.size)
+    if size is None:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0)
+
+
+def _fitted_size(size: tuple[int, int]) -> tuple[int, int] | None:
+    """The size `Image.thumbnail` gives a picture of `size` fit in `HASHING_SIDE` squared (the
+    whole size nearest to the aspect ratio, floor on a tie), or None when it fits already."""
+    width, height = size
+    if max(width, height) <= HASHING_SIDE:
+        return None
+    aspect = width / height
+    if aspect <= 1:
+        exact, error = HASHING_SIDE * aspect, lambda n: abs(aspect - n / HASHING_SIDE)
+    else:
+        exact, error = HASHING_SIDE / aspect, lambda n: abs(aspect - HASHING_SIDE / n) if n else 0
+    short = max(min(math.floor(exact), math.ceil(exact), key=error), 1)
+    return (short, HASHING_SIDE) if aspect <= 1 else (HASHING_SIDE, short)

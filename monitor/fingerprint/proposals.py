@@ -88,7 +88,7 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
     """
     if min(image.size) < 16:
         return []
-    rgb = image.convert("RGB")
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
     whole: Box = (0, 0, *rgb.size)
     inner = already or whole
     seen: list[Box] = [whole, inner]
@@ -117,7 +117,7 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
             round(bottom * y_back),
         )
 
-    full = np.asarray(rgb, dtype=np.int16)
+    full = np.asarray(rgb)
     reach = max(2, round(max(x_back, y_back) * 1.5))
     rows_only, all_sides = band_boxes(pixels)
     offer("part-bands", snap_box(full, back(all_sides), reach=reach), of_short_side=True)
@@ -171,7 +171,7 @@ def _corners_filled(pixels: np.ndarray) -> bool:
         return False
     # A tilt of 10 degrees fills about a quarter of the canvas; a flat picture, or one on a plain
     # background, has far more of its corner colour.
-    fill = np.all(np.abs(pixels - corners[0]) <= COLOUR_TOLERANCE, axis=2)
+    fill = _every_channel(np.abs(pixels - corners[0]) <= COLOUR_TOLERANCE)
     return float(fill.mean()) <= MAX_TILT_FILL
 
 
@@ -197,10 +197,28 @@ def _strongest_step(lines: np.ndarray, at: int, *, reach: int, limit: int) -> in
     if at <= 0 or at >= limit:
         return at
     first, last = max(1, at - reach), min(limit - 1, at + reach)
-    before = lines[first - 1 : last]
-    after = lines[first : last + 1]
-    steps = np.abs(after - before).max(axis=2).mean(axis=1)
+    near = lines[first - 1 : last + 1].astype(np.int16)
+    steps = _largest_channel(np.abs(near[1:] - near[:-1])).mean(axis=1)
     return first + int(np.argmax(steps))
+
+
+def _every_channel(mask: np.ndarray) -> np.ndarray:
+    """`mask.all(axis=-1)` for 3 channels; numpy reduces a trailing axis of 3 several times
+    slower than it combines three planes."""
+    every: np.ndarray = mask[..., 0] & mask[..., 1] & mask[..., 2]
+    return every
+
+
+def _any_channel(mask: np.ndarray) -> np.ndarray:
+    """`mask.any(axis=-1)` for 3 channels (see `_every_channel`)."""
+    some: np.ndarray = mask[..., 0] | mask[..., 1] | mask[..., 2]
+    return some
+
+
+def _largest_channel(values: np.ndarray) -> np.ndarray:
+    """`values.max(axis=-1)` for 3 channels (see `_every_channel`)."""
+    largest: np.ndarray = np.maximum(np.maximum(values[..., 0], values[..., 1]), values[..., 2])
+    return largest
 
 
 def band_boxes(pixels: np.ndarray) -> tuple[Box, Box]:
@@ -245,9 +263,9 @@ def _band_depth(lines: np.ndarray, *, keep: float) -> int:
     edge = np.median(lines[0], axis=0)
     if float(edge.max() - edge.min()) > BAND_COLOUR_SPREAD:
         return 0  # a coloured edge is the picture's own (a sky, a gradient), not a band
-    if (np.abs(lines[0] - edge) <= BAND_TOLERANCE).all(axis=1).mean() < BAND_SHARE:
+    if _every_channel(np.abs(lines[0] - edge) <= BAND_TOLERANCE).mean() < BAND_SHARE:
         return 0  # the first line is not band (most pictures): spare looking at the rest
-    near = (np.abs(lines - edge) <= BAND_TOLERANCE).all(axis=2).mean(axis=1)
+    near = _every_channel(np.abs(lines - edge) <= BAND_TOLERANCE).mean(axis=1)
     not_band = near < BAND_SHARE
     if not_band[0]:
         return 0
@@ -302,8 +320,8 @@ def inset_boxes(pixels: np.ndarray) -> list[Box]:
     height, width = pixels.shape[:2]
     # Steps between pixels two apart, so a step softened over one pixel by resizing still counts;
     # in any channel, as an orange next to a blue can be the same grey.
-    column_steps = np.abs(pixels[:, 2:] - pixels[:, :-2]).max(axis=2) >= EDGE_STEP
-    row_steps = np.abs(pixels[2:, :] - pixels[:-2, :]).max(axis=2) >= EDGE_STEP
+    column_steps = _any_channel(np.abs(pixels[:, 2:] - pixels[:, :-2]) >= EDGE_STEP)
+    row_steps = _any_channel(np.abs(pixels[2:, :] - pixels[:-2, :]) >= EDGE_STEP)
     columns = _strong_lines(_lone(column_steps.T), minimum=height * MIN_SIDE_SHARE * EDGE_RUN)
     rows = _strong_lines(_lone(row_steps), minimum=width * MIN_SIDE_SHARE * EDGE_RUN)
     x0, x1 = _spans(columns, shortest=width * MIN_SIDE_SHARE)

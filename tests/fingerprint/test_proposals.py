@@ -19,6 +19,9 @@ from monitor.fingerprint import (
 from monitor.fingerprint.proposals import (
     PROPOSAL_VARIANTS,
     Box,
+    _any_channel,
+    _every_channel,
+    _largest_channel,
     picture_proposals,
     untilt_boxes,
 )
@@ -268,3 +271,13 @@ def test_composites_match_the_enrolled_picture_and_not_the_others(
     composite = encode(make(), "JPEG", quality=85)
     found = index.match(fingerprint_candidate(composite, max_pixels=MAX_PIXELS))
     assert [match.item_id for match in found][:1] == [0]
+
+
+def test_channel_helpers_agree_with_numpy_reductions() -> None:
+    # They replace numpy's all/any/max over the trailing channel axis, which is several times
+    # slower; any difference would move proposals.
+    values = np.random.default_rng(5).integers(-40, 40, size=(37, 23, 3), dtype=np.int16)
+    mask = values > 0
+    assert np.array_equal(_every_channel(mask), mask.all(axis=-1))
+    assert np.array_equal(_any_channel(mask), mask.any(axis=-1))
+    assert np.array_equal(_largest_channel(values), values.max(axis=-1))
