@@ -284,14 +284,28 @@ def collage_cells(grey: np.ndarray, *, within: Box) -> list[Box]:
     columns), largest first; [] when there is no gap."""
     left, top, right, bottom = within
     region = grey[top:bottom, left:right]
+    rows = _pieces(region, axis=0)
+    # A grid first: gaps that run the whole height. Columns flat within one strip only are also
+    # gaps between that strip's cells (a row of two above a row of three), but a dark or pale
+    # picture is flat within its strip too, and would vanish among them.
+    grid = [
+        (column_start, row_start, column_end, row_end)
+        for row_start, row_end in rows
+        for column_start, column_end in _pieces(region, axis=1)
+    ]
+    by_strip = [
+        (column_start, row_start, column_end, row_end)
+        for row_start, row_end in rows
+        for column_start, column_end in _pieces(region[row_start:row_end], axis=1)
+    ]
     cells: list[Box] = []
-    for row_start, row_end in _pieces(region, axis=0):
-        strip = region[row_start:row_end]
-        for column_start, column_end in _pieces(strip, axis=1):
-            cells.append((left + column_start, top + row_start, left + column_end, top + row_end))
-    if len(cells) <= 1:
+    for cell in grid + by_strip:
+        if cell not in cells:
+            cells.append(cell)
+    if len(grid) <= 1 and len(by_strip) <= 1:
         return []
-    return sorted(cells, key=lambda box: -(box[2] - box[0]) * (box[3] - box[1]))
+    largest_first = sorted(cells, key=lambda box: -(box[2] - box[0]) * (box[3] - box[1]))
+    return [(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in largest_first]
 
 
 def _pieces(region: np.ndarray, *, axis: int) -> list[tuple[int, int]]:

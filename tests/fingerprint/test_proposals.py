@@ -150,6 +150,24 @@ def test_a_collage_is_split_into_its_cells() -> None:
     assert max(widths) - min(widths) <= 2
 
 
+def test_collage_cells_of_a_dark_and_a_pale_picture_are_found_by_the_grid() -> None:
+    # A near-black picture is flat within its row of cells, and a pale one with a small mark is
+    # flat either side of the mark: split row by row, both vanished among the gaps. Gaps run the
+    # whole height and width of the grid; the dark picture's columns do not.
+    dark = Image.eval(drawn_picture(24, size=(500, 400)), lambda level: level // 14)
+    pale = Image.new("RGB", (500, 400), (236, 236, 236))
+    ImageDraw.Draw(pale).ellipse((200, 150, 300, 250), outline=(120, 160, 120), width=6)
+    collage = compositions.collage(PICTURE, random.Random(3), [dark, pale, OTHERS[0]])
+    cells = [box for name, box in picture_proposals(collage) if name.startswith("part-cell")]
+    gap = collage.width // 2
+    quadrants = {
+        (left < gap, top < collage.height // 2) for left, top, _right, _bottom in cells[:4]
+    }
+    assert len(quadrants) == 4
+    widths = {right - left for left, _top, right, _bottom in cells[:4]}
+    assert max(widths) - min(widths) <= 2
+
+
 def test_a_picture_pasted_into_another_is_found_by_its_edges() -> None:
     canvas = compositions.inside_other(PICTURE, random.Random(4), OTHERS[:1])
     half = PICTURE.resize((300, 225))
