@@ -148,7 +148,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
         # screenshot or collage is small, and cut from the small copy it would alias.
         back = (rgb.width / scaled.width, rgb.height / scaled.height)
         regions = [
-            (name, _scaled_for_hashing(rgb.crop(_scale_box(area, back)), fast=True))
+            (name, _part_scaled(rgb.crop(_scale_box(area, back))))
             for name, area in picture_proposals(scaled, already=trimmed_box)
         ]
     # pHash and dHash of every enrolled region (matched at the tighter `region_phash` and
@@ -274,15 +274,28 @@ def _is_blank(grey: Image.Image) -> bool:
     return float(thumbnail.std()) < MIN_GREY_DEVIATION
 
 
-def _scaled_for_hashing(image: Image.Image, *, fast: bool = False) -> Image.Image:
-    """The image scaled to fit `HASHING_SIDE` (as `Image.thumbnail` does, without copying it
-    first); `fast` reduces by a box filter (a candidate's parts, where time counts) instead of
-    Lanczos."""
+def _scaled_for_hashing(image: Image.Image) -> Image.Image:
+    """The image scaled to fit `HASHING_SIDE` by Lanczos, exactly as `Image.thumbnail` does (the
+    hashes of every enrolled picture were computed so), without copying it first."""
     size = _fitted_size(image.size)
     if size is None:
         return image
-    method = Image.Resampling.BOX if fast else Image.Resampling.LANCZOS
-    return image.resize(size, method, reducing_gap=2.0)
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def _part_scaled(part: Image.Image) -> Image.Image:
+    """A rectangle found inside a candidate, scaled to fit `HASHING_SIDE`: by a box filter where
+    it is 1.5 times too big or more (it averages whole blocks of pixels), by a bilinear one when
+    only a little too big, where a box filter keeps single pixels and a fine texture aliases.
+    Over the accuracy benchmark's parts of 512-768 pixels, bilinear found as many within PDQ 31
+    as Lanczos (54, box 52) at 1.2 times box's time (Lanczos 2.6 times); bricks in a screenshot
+    540 pixels wide: 32 bits from the original by box, 18-20 by bilinear or Lanczos."""
+    size = _fitted_size(part.size)
+    if size is None:
+        return part
+    if max(part.size) >= 1.5 * HASHING_SIDE:
+        return part.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+    return part.resize(size, Image.Resampling.BILINEAR)
 
 
 def _candidate_scaled(image: Image.Image) -> Image.Image:

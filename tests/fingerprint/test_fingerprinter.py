@@ -22,7 +22,7 @@ from monitor.fingerprint import (
     fingerprint_image,
     hamming,
 )
-from monitor.fingerprint.fingerprinter import HASHING_SIDE, _scaled_for_hashing
+from monitor.fingerprint.fingerprinter import HASHING_SIDE, _part_scaled, _scaled_for_hashing
 from monitor.fingerprint.regions import HALF_VARIANTS, REGION_VARIANTS
 from tests.bench.fingerprint_speed import TRANSFORMS, distractors, full_resolution, jpeg
 from tests.fingerprint.conftest import MAX_PIXELS, drawn_picture, encode
@@ -138,6 +138,28 @@ def test_a_candidate_scaled_the_faster_way_hashes_as_enrolment_does(
             if h.algorithm == "pdq"
         ),
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_part_a_little_too_big_is_not_aliased(seed: int) -> None:
+    # A picture with fine lines, 540 pixels wide as in a phone screenshot decoded at half size:
+    # scaled to 512 by a box filter, single pixels are kept and the lines alias (8-14 bits).
+    picture = drawn_picture(seed, (1080, 810))
+    draw = ImageDraw.Draw(picture)
+    for y in range(0, 810, 7):
+        draw.line((0, y, 1080, y + 40), fill=(230, 230, 230), width=2)
+    for x in range(0, 1080, 23):
+        draw.line((x, 0, x + 10, 810), fill=(230, 230, 230), width=2)
+    enrolled = _pdq_hex(_scaled_for_hashing(picture))
+    part = picture.resize((540, 405), Image.Resampling.LANCZOS)
+    boxed = part.resize((512, 384), Image.Resampling.BOX)
+    assert hamming(_pdq_hex(_part_scaled(part)), enrolled) <= 4
+    assert hamming(_pdq_hex(boxed), enrolled) >= 8
+
+
+def _pdq_hex(picture: Image.Image) -> str:
+    bits, _quality = pdqhash.compute(np.asarray(picture))
+    return bytes(np.packbits(bits.astype(np.uint8))).hex()
 
 
 def test_a_scrap_left_by_trimming_a_flat_canvas_is_not_hashed_trimmed() -> None:
