@@ -17,6 +17,7 @@ from monitor.fingerprint import (
     fingerprint_enrolled,
 )
 from monitor.fingerprint.proposals import (
+    COLOUR_TOLERANCE,
     PROPOSAL_VARIANTS,
     Box,
     _any_channel,
@@ -204,6 +205,23 @@ def test_a_picture_tilted_on_a_filled_canvas_gives_its_inner_rectangle(
     expected = (left + x_shift, top + y_shift, right + x_shift, bottom + y_shift)
     box = found[f"part-untilt{abs(degrees)}"]
     assert _near(box, tuple(round(v) for v in expected), slack=2)  # type: ignore[arg-type]
+
+
+def test_a_dark_picture_tilted_on_black_gives_its_inner_rectangle() -> None:
+    # Most of a dark wallpaper is as black as the canvas it was tilted on: the fill colour covers
+    # far more than the quarter a 10-degree tilt adds, and it is still a tilted picture.
+    dark = Image.eval(PICTURE.convert("L"), lambda level: max(0, level - 80)).convert("RGB")
+    tilted = dark.rotate(10, Image.Resampling.BICUBIC, expand=True, fillcolor="black")
+    pixels = np.asarray(tilted, dtype=np.int16)
+    assert (pixels.max(axis=2) <= COLOUR_TOLERANCE).mean() > 0.4
+    assert "part-untilt10" in dict(picture_proposals(tilted))
+
+
+def test_an_all_but_blank_picture_gets_no_untilt_proposals() -> None:
+    blank = Image.new("RGB", (600, 450), "white")
+    ImageDraw.Draw(blank).rectangle((250, 200, 330, 250), fill=(30, 90, 160))
+    tilted = blank.rotate(10, Image.Resampling.BICUBIC, expand=True, fillcolor="white")
+    assert not any(name.startswith("part-untilt") for name, _box in picture_proposals(tilted))
 
 
 def test_an_upright_picture_gets_no_untilt_proposals() -> None:
