@@ -45,6 +45,9 @@ BAND_COLOUR_SPREAD: Final = 24
 # Runs of rows that are not band, this share of the side or shorter, are text lines or icons
 # inside a band, not the start of the picture.
 BAND_GAP: Final = 0.045
+# Rows (of the analysis copy) that are not band between a top band and more band: an app's
+# separator line above the picture, not the picture.
+SEPARATOR_ROWS: Final = 2
 # A collage gap is a full-length line of which this share is one flat colour.
 GAP_SHARE: Final = 0.97
 # Proposals smaller than this share of the candidate's width or height are not pictures anyone
@@ -69,6 +72,7 @@ MAX_EDGE_LINES: Final = 10
 PROPOSAL_VARIANTS: Final = (
     "part-bands",
     "part-rows",
+    "part-chrome",
     *(f"part-cell{n}" for n in range(1, MAX_CELLS + 1)),
     *(f"part-inset{n}" for n in range(1, MAX_INSETS + 1)),
     *(f"part-untilt{degrees}" for degrees in sorted({abs(tilt) for tilt in TILTS})),
@@ -125,6 +129,9 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
     rows_only, all_sides = band_boxes(pixels)
     offer("part-bands", snap_box(full, back(all_sides), reach=reach), of_short_side=True)
     offer("part-rows", snap_box(full, back(rows_only), reach=reach), of_short_side=True)
+    below_chrome = _below_top_chrome(pixels, rows_only)
+    if below_chrome is not None:
+        offer("part-chrome", snap_box(full, back(below_chrome), reach=reach), of_short_side=True)
     grey = np.asarray(rgb.convert("L"), dtype=np.int16)
     for number, cell in enumerate(collage_cells(grey, within=inner)[:MAX_CELLS]):
         offer(f"part-cell{number + 1}", cell)
@@ -254,6 +261,50 @@ def band_boxes(pixels: np.ndarray) -> tuple[Box, Box]:
         if right - left < smallest or bottom - top < smallest:
             return (rows_only or before, before)
     return (rows_only or (left, top, right, bottom), (left, top, right, bottom))
+
+
+def _below_top_chrome(pixels: np.ndarray, rows_only: Box) -> Box | None:
+    """`rows_only` with its top moved up to where the candidate's top band really ends: below an
+    app's separator line (a row or two of one flat colour), or at the first run of non-band rows
+    too long to be a line of text. `band_boxes` cuts on into a picture whose own top edge is band
+    coloured (a white sky under a white app's chrome, or under a dark app's, on the next cut).
+    None when there is no top band, or it ends where `rows_only` starts."""
+    left, top, right, bottom = rows_only
+    lines = pixels[:bottom, left:right]
+    count = lines.shape[0]
+    if count < 4 or lines.shape[1] == 0:
+        return None
+    edge = np.median(lines[0], axis=0)
+    if float(edge.max() - edge.min()) > BAND_COLOUR_SPREAD:
+        return None
+    not_band = _every_channel(np.abs(lines - edge) <= BAND_TOLERANCE).mean(axis=1) < BAND_SHARE
+    if not_band[0]:
+        return None
+    text_line = max(2, round(count * BAND_GAP))
+    row = 0
+    while True:
+        stops = np.flatnonzero(not_band[row:])
+        if not stops.size:
+            return None
+        first = row + int(stops[0])
+        ends = np.flatnonzero(~not_band[first:])
+        run = int(ends[0]) if ends.size else count - first
+        if run <= SEPARATOR_ROWS and _flat_rows(lines[first : first + run]):
+            start = first + run
+            break
+        if run >= text_line:
+            start = first
+            break
+        row = first + run  # a line of text or icons inside the band
+    return (left, start, right, bottom) if start < top else None
+
+
+def _flat_rows(rows: np.ndarray) -> bool:
+    """Whether every row (row, position, channel) is one flat colour, as a separator line is."""
+    middle = np.median(rows, axis=1)[:, None, :]
+    return bool(
+        (_every_channel(np.abs(rows - middle) <= BAND_TOLERANCE).mean(axis=1) >= GAP_SHARE).all()
+    )
 
 
 def _band_depth(lines: np.ndarray, *, keep: float) -> int:

@@ -143,6 +143,36 @@ def test_a_flat_picture_between_caption_bands_matches_through_phash_and_dhash() 
     assert [match.item_id for match in index.match(hashes)] == [0]
 
 
+@pytest.mark.parametrize("seed", [0, 1])  # a light and a dark app
+def test_a_picture_with_a_white_sky_in_a_screenshot_is_found_below_the_chrome(seed: int) -> None:
+    # Cutting bands goes on into a white sky (white like a light app's chrome, and after a dark
+    # app's chrome the next band cut): the picture's top is where the first band stops.
+    picture = PICTURE.copy()
+    ImageDraw.Draw(picture).rectangle((0, 0, 600, 150), fill="white")
+    screenshot = compositions.phone_screenshot(picture, random.Random(seed))
+    found = dict(picture_proposals(screenshot))
+    picture_top = 212  # where phone_screenshot pastes the picture
+    assert found["part-bands"][1] > picture_top + 100
+    assert abs(found["part-chrome"][1] - picture_top) <= 3
+    index = MatchIndex(
+        (
+            IndexEntry("client", 0, h)
+            for h in fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+        ),
+        settings=MatchSettings(),
+    )
+    hashes = fingerprint_candidate(encode(screenshot, "JPEG"), max_pixels=MAX_PIXELS)
+    below_chrome = [h for h in hashes if h.variant == "part-chrome"]
+    assert [match.item_id for match in index.match(below_chrome)] == [0]
+
+
+def test_no_chrome_proposal_without_a_top_band() -> None:
+    assert "part-chrome" not in dict(picture_proposals(PICTURE))
+    meme = compositions.meme_caption(PICTURE, random.Random(5))
+    found = dict(picture_proposals(meme))
+    assert "part-chrome" not in found or _near(found["part-chrome"], found["part-rows"], slack=3)
+
+
 def test_a_collage_is_split_into_its_cells() -> None:
     collage = compositions.collage(PICTURE, random.Random(3), OTHERS)
     cells = [box for name, box in picture_proposals(collage) if name.startswith("part-cell")]
