@@ -7,7 +7,10 @@ of proposal, all found from the candidate's own pixels (nothing of them is kept)
   * "part-bands": the candidate with caption bands and app chrome cut off each side -- rows or
     columns mostly of the edge colour, text and icons in them allowed;
   * "part-rows": the same with only the top and bottom cut (a picture as wide as the screen);
-  * "part-cellN": the cells of a collage, split along full-length lines of flat colour (gaps);
+  * "part-chrome": the same below where the top band first ends (an app's separator line), for
+    a picture whose own top has the chrome's colour, which cutting bands eats into;
+  * "part-cellN": the cells of a collage, split along full-length lines of flat colour (gaps):
+    those across the whole grid first, then those across one row of cells;
   * "part-insetN": a rectangle framed by straight, long edges (a picture pasted into another);
   * "part-untiltN": when the candidate's four corners are one flat colour (a picture tilted on a
     filled canvas), the upright rectangle inside the picture had it been tilted by N degrees --
