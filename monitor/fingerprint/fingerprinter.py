@@ -201,7 +201,8 @@ def _whole_versions(
 
 
 def _big_enough(box: tuple[int, int, int, int], size: tuple[int, int]) -> bool:
-    """Whether a trimmed box keeps enough of a picture of `size` (`MIN_TRIMMED_SIDE_SHARE`)."""
+    """Whether a trimmed box keeps enough of a picture of `size` (`MIN_TRIMMED_SIDE_SHARE` of
+    each side, `MIN_TRIMMED_AREA_SHARE` of the area)."""
     width, height = box[2] - box[0], box[3] - box[1]
     return (
         min(width / size[0], height / size[1]) >= MIN_TRIMMED_SIDE_SHARE

@@ -277,8 +277,8 @@ def _below_top_chrome(pixels: np.ndarray, rows_only: Box) -> Box | None:
     count = lines.shape[0]
     if count < 4 or lines.shape[1] == 0:
         return None
-    edge = np.median(lines[0], axis=0)
-    if float(edge.max() - edge.min()) > BAND_COLOUR_SPREAD:
+    edge = _band_colour(lines[0])
+    if edge is None:
         return None
     not_band = _every_channel(np.abs(lines - edge) <= BAND_TOLERANCE).mean(axis=1) < BAND_SHARE
     if not_band[0]:
@@ -310,14 +310,21 @@ def _flat_rows(rows: np.ndarray) -> bool:
     )
 
 
+def _band_colour(line: np.ndarray) -> np.ndarray | None:
+    """The colour of an edge line (position, channel) if it can be a band's: white, black or grey
+    (`BAND_COLOUR_SPREAD`); None for a coloured edge."""
+    edge: np.ndarray = np.median(line, axis=0)
+    return None if float(edge.max() - edge.min()) > BAND_COLOUR_SPREAD else edge
+
+
 def _band_depth(lines: np.ndarray, *, keep: float) -> int:
     """How many leading lines (line, position, channel) are band of the first line's colour;
     0 when cutting them would leave fewer than `keep` lines."""
     count = lines.shape[0]
     if count < 4 or lines.shape[1] == 0:
         return 0
-    edge = np.median(lines[0], axis=0)
-    if float(edge.max() - edge.min()) > BAND_COLOUR_SPREAD:
+    edge = _band_colour(lines[0])
+    if edge is None:
         return 0  # a coloured edge is the picture's own (a sky, a gradient), not a band
     if _every_channel(np.abs(lines[0] - edge) <= BAND_TOLERANCE).mean() < BAND_SHARE:
         return 0  # the first line is not band (most pictures): spare looking at the rest
