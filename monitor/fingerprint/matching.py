@@ -34,9 +34,9 @@ PHASH_DHASH_MATCH = "phash+dhash"
 # brightness runs the same way along nearly every row (a flat fill, a sky, a smooth gradient),
 # and such dHashes, with the pHash beside them, agree by chance. A region's pHash+dHash pair
 # counts only when both dHashes, the stored one and the candidate's, have at least this many of
-# each bit. Measured
-# (`python -m tests.bench.accuracy`): a near-blank white candidate with one line of text came
-# within 2+4 bits of a flat teal region of an unrelated picture, both dHashes with 6-7 set bits.
+# each bit. Measured (`python -m tests.bench.accuracy`): a near-blank white candidate with one
+# line of text came within 2+4 bits of a flat teal region of an unrelated picture, both dHashes
+# with 6-7 set bits.
 MIN_REGION_DHASH_BITS: Final = 8
 
 
