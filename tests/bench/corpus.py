@@ -41,6 +41,8 @@ class Sample:
     plain: PlainHashes
     ours_seconds: float
     plain_seconds: float
+    # The plain way with our PDQ instead of the reference binding's (`plain_hashes(our_pdq=)`).
+    plain_our_pdq_seconds: float
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,18 @@ def build_photo(job: PhotoJob) -> PhotoResult:
 
 def enrolled_sample(data: bytes) -> Sample:
     ours, ours_seconds = _timed(lambda: fingerprint_enrolled(data, max_pixels=MAX_PIXELS))
-    plain, plain_seconds = _timed(lambda: plain_hashes(data))
-    return Sample(ours, plain, ours_seconds, plain_seconds)
+    return _with_plain(data, ours, ours_seconds)
 
 
 def candidate_sample(data: bytes) -> Sample:
     ours, ours_seconds = _timed(lambda: fingerprint_candidate(data, max_pixels=MAX_PIXELS))
+    return _with_plain(data, ours, ours_seconds)
+
+
+def _with_plain(data: bytes, ours: tuple[Hash, ...], ours_seconds: float) -> Sample:
     plain, plain_seconds = _timed(lambda: plain_hashes(data))
-    return Sample(ours, plain, ours_seconds, plain_seconds)
+    _same, plain_our_pdq_seconds = _timed(lambda: plain_hashes(data, our_pdq=True))
+    return Sample(ours, plain, ours_seconds, plain_seconds, plain_our_pdq_seconds)
 
 
 def _timed(work: Callable[[], T]) -> tuple[T, float]:
