@@ -13,8 +13,9 @@ the reference's on every picture of quality 60 or more, and the quality is the s
 one (off by one). On flat pictures (quality below 60) the bits differ: their DCT coefficients
 are near zero and which side of the median each falls on is rounding noise in either
 implementation. A candidate's PDQ below quality 60 is not used (`fingerprinter.MIN_PDQ_QUALITY`),
-so the candidate side uses this one; enrolment keeps the reference's, so stored hashes are the
-ones other hash-sharing tools compute.
+so the candidate side uses this one, and so do video frames, which keep only such PDQs. An
+enrolled picture's PDQs are the reference's, flat ones included: stored hashes are the ones
+other hash-sharing tools compute.
 """
 
 from __future__ import annotations
