@@ -19,8 +19,9 @@ also searched for rectangles that may be a picture inside it (`proposals`: capti
 chrome cut off, collage cells, a picture pasted into another, the upright middle of a picture
 tilted on a filled canvas), and each is hashed with pHash and dHash, and with PDQ if its quality
 is high enough. Overlays: both sides hash the picture's four halves, so a sticker or caption on
-one half leaves the other to match. The match rule is in `MatchSettings`; the accuracy benchmark
-measures the false matches these extra hashes could bring.
+one half leaves the other to match, and the picture with each of four blocks near its middle
+blanked (`masks`), for a sticker over the middle. The match rule is in `MatchSettings`; the
+accuracy benchmark measures the false matches these extra hashes could bring.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from PIL import Image
 
 from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.hashes import ORIENTATIONS, Hash
+from monitor.fingerprint.masks import masked_samples
+from monitor.fingerprint.pdq import hash_samples, samples
 from monitor.fingerprint.pdq import pdq as matrix_pdq
 from monitor.fingerprint.proposals import picture_proposals, snap_box
 from monitor.fingerprint.regions import HALF_SIDE, half_boxes, tilted_versions, window_boxes
@@ -102,11 +105,13 @@ def _reference_pdq(rgb: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], i
 
 def fingerprint_enrolled(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
     """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations,
-    of its large regions (crops, strips, tilts; see `regions`), and PDQ of its four halves.
+    of its large regions (crops, strips, tilts; see `regions`), and PDQ of its four halves and of
+    it with a block near its middle blanked (`masks`).
 
     24 whole-picture hashes (48 when the image has flat borders: the "trimmed-..." variants
-    too), plus up to three per region and one per half (a PDQ is left out where the region is too
-    flat for it, a pHash and dHash where it is blank): about 260 for a photograph.
+    too), plus up to three per region, one per half and one per blanked block (a PDQ is left out
+    where the region is too flat for it, a pHash and dHash where it is blank): about 265 for a
+    photograph.
     """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=True)
 
@@ -117,7 +122,8 @@ def fingerprint_candidate(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
     One PDQ, pHash and dHash (variant "original"), and a second set ("trimmed-original") when
     the image has borders; fewer when it is flat (see `fingerprint_image`). Then the PDQ, pHash
     and dHash of each rectangle that may be a picture inside it ("part-..."; see `proposals`),
-    and the PDQ of its four halves ("half-l", ...).
+    and the PDQ of its four halves ("half-l", ...) and of it with a block near its middle
+    blanked ("masked-tl", ...).
     """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=False)
 
@@ -187,7 +193,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
         for name, region in regions
         if (found := _region_pdq(region, name, pdq=compute_pdq, floor=floor))
     )
-    return tuple(hashes)
+    return tuple(hashes) + _masked_pdqs(scaled, floor=floor)
 
 
 def _enrolled_versions(rgb: Image.Image) -> tuple[Image.Image, Image.Image | None]:
@@ -255,6 +261,20 @@ def _halves(scaled: Image.Image) -> list[tuple[str, Image.Image]]:
         small = scaled.copy()
         small.thumbnail((HALF_SIDE, HALF_SIDE), Image.Resampling.BOX)
     return [(name, small.crop(box)) for name, box in half_boxes(small.size)]
+
+
+def _masked_pdqs(scaled: Image.Image, *, floor: int) -> tuple[Hash, ...]:
+    """PDQ of the picture with each block near its middle blanked (`masks`), where the rest
+    keeps a quality of at least `floor`."""
+    found = samples(np.asarray(scaled))
+    if found is None:
+        return ()
+    hashes = []
+    for name, blanked in masked_samples(found, scaled.size):
+        bits, quality = hash_samples(blanked)
+        if quality >= floor:
+            hashes.append(Hash("pdq", np.packbits(bits).tobytes().hex(), name))
+    return tuple(hashes)
 
 
 def _region_pdq(region: Image.Image, variant: str, *, pdq: PdqFunction, floor: int) -> Hash | None:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from monitor.fingerprint.masks import MASKED_VARIANTS
 from monitor.fingerprint.proposals import PROPOSAL_VARIANTS
 from monitor.fingerprint.regions import REGION_VARIANTS
 
@@ -29,9 +30,10 @@ ORIENTATIONS: Final = (
 # image with its flat borders (frames, letterbox bars) cut off ("trimmed-original", ...).
 WHOLE_VARIANTS: Final = ORIENTATIONS + tuple(f"trimmed-{name}" for name in ORIENTATIONS)
 # Every variant: whole pictures, large regions of an enrolled picture ("win80-tl", "cols70-l",
-# "tilt+5-inner"; see `regions`) and rectangles found inside a candidate ("part-bands",
-# "part-cell1"; see `proposals`).
-VARIANTS: Final = WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS
+# "tilt+5-inner"; see `regions`), rectangles found inside a candidate ("part-bands",
+# "part-cell1"; see `proposals`) and the picture with a block near its middle blanked
+# ("masked-tl"; see `masks`).
+VARIANTS: Final = WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS + MASKED_VARIANTS
 
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
 # A sampled frame of a video: "f0012" is its 13th frame as it is, ":flip" mirrored, ":trimmed"
@@ -72,7 +74,7 @@ class Hash:
                 f"unknown variant {self.variant!r}; use an orientation "
                 f'({", ".join(ORIENTATIONS)}), one prefixed with "trimmed-", a region '
                 '(e.g. "win90-c", "cols70-l", "tilt+5-inner"), a candidate part ("part-bands", '
-                '"part-cell1", "part-inset1"), '
+                '"part-cell1", "part-inset1"), a blanked middle ("masked-tl", ...), '
                 'or a video frame ("f0012", "f0012:flip", "f0012:trimmed", "f0012:trimmed-flip")'
             )
 

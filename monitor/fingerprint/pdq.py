@@ -47,18 +47,34 @@ _DCT: Final = (
 def pdq(rgb: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], int]:
     """The PDQ bits (256, in `pdqhash.compute`'s order) and quality (0-100) of an RGB array of
     shape (height, width, 3)."""
+    found = samples(rgb)
+    if found is None:
+        return np.zeros(256, dtype=np.bool_), 0
+    return hash_samples(found)
+
+
+def samples(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
+    """The 64x64 blurred luminance samples PDQ hashes, or None for a picture too small for PDQ
+    (the reference gives it an all-zero hash of quality 0)."""
     height, width = rgb.shape[:2]
     if height < _MIN_SIDE or width < _MIN_SIDE:
-        return np.zeros(256, dtype=np.bool_), 0
+        return None
     luma = rgb @ _LUMA
     row_pixels, row_weights = _taps(height)
     column_pixels, column_weights = _taps(width)
     rows = np.einsum("sk,skx->sx", row_weights, luma[row_pixels])
-    samples = np.einsum("tk,stk->st", column_weights, rows[:, column_pixels])
-    coefficients = (_DCT @ samples @ _DCT.T).ravel()
+    found: npt.NDArray[np.float32] = np.einsum(
+        "tk,stk->st", column_weights, rows[:, column_pixels]
+    )
+    return found
+
+
+def hash_samples(found: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.bool_], int]:
+    """PDQ's bits and quality from its 64x64 samples (`samples`)."""
+    coefficients = (_DCT @ found @ _DCT.T).ravel()
     # The reference takes the lower of the two middle values (Torben's median of 256).
     median = np.partition(coefficients, 127)[127]
-    return (coefficients > median)[::-1], _quality(samples)
+    return (coefficients > median)[::-1], _quality(found)
 
 
 def _quality(samples: npt.NDArray[np.float32]) -> int:

@@ -23,6 +23,7 @@ from monitor.fingerprint import (
     hamming,
 )
 from monitor.fingerprint.fingerprinter import HASHING_SIDE, _part_scaled, _scaled_for_hashing
+from monitor.fingerprint.masks import MASKED_VARIANTS
 from monitor.fingerprint.regions import HALF_VARIANTS, REGION_VARIANTS
 from tests.bench.fingerprint_speed import TRANSFORMS, distractors, full_resolution, jpeg
 from tests.fingerprint.conftest import MAX_PIXELS, drawn_picture, encode
@@ -261,6 +262,27 @@ def test_a_sticker_in_the_middle_is_not_found_through_a_half() -> None:
     distances = [hamming(h.hex, enrolled[h.variant]) for h in candidate if h.variant in enrolled]
     assert len(distances) == 4
     assert min(distances) > MatchSettings().pdq
+
+
+@pytest.mark.parametrize("centre", [(0.5, 0.5), (0.44, 0.56), (0.57, 0.45), (0.53, 0.53)])
+def test_a_sticker_in_the_middle_is_found_through_a_blanked_middle(
+    centre: tuple[float, float],
+) -> None:
+    picture = drawn_picture(STRUCTURED_EVERYWHERE)
+    index = _index({0: encode(picture, "PNG"), 1: encode(drawn_picture(7), "PNG")})
+    covered = encode(_sticker(picture, centre=centre, share=0.10), "JPEG")
+    hashes = fingerprint_candidate(covered, max_pixels=MAX_PIXELS)
+    masked = tuple(h for h in hashes if h.variant in MASKED_VARIANTS)
+    assert [match.item_id for match in index.match(masked)] == [0]
+    enrolled = {
+        h.variant: h.hex
+        for h in fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+        if h.algorithm == "pdq"
+    }
+    whole = next(h for h in hashes if h.algorithm == "pdq" and h.variant == "original")
+    assert hamming(whole.hex, enrolled["original"]) > MatchSettings().pdq
+    # The block that covers the sticker leaves the same picture on both sides.
+    assert min(hamming(h.hex, enrolled[h.variant]) for h in masked) <= 8
 
 
 def test_the_same_bytes_give_the_same_hashes() -> None:
