@@ -63,9 +63,7 @@ def samples(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
     row_pixels, row_weights = _taps(height)
     column_pixels, column_weights = _taps(width)
     rows = np.einsum("sk,skx->sx", row_weights, luma[row_pixels])
-    found: npt.NDArray[np.float32] = np.einsum(
-        "tk,stk->st", column_weights, rows[:, column_pixels]
-    )
+    found: npt.NDArray[np.float32] = np.einsum("tk,stk->st", column_weights, rows[:, column_pixels])
     return found
 
 
