@@ -236,14 +236,22 @@ def _sticker(picture: Image.Image, *, centre: tuple[float, float], share: float)
     return out
 
 
+def _stickered(
+    centre: tuple[float, float],
+) -> tuple[Image.Image, MatchIndex, tuple[Hash, ...]]:
+    """A structured picture, an index of it and another, and the hashes of the picture with a
+    sticker covering a tenth of it at `centre`, saved as JPEG."""
+    picture = drawn_picture(STRUCTURED_EVERYWHERE)
+    index = _index({0: encode(picture, "PNG"), 1: encode(drawn_picture(7), "PNG")})
+    covered = encode(_sticker(picture, centre=centre, share=0.10), "JPEG")
+    return picture, index, fingerprint_candidate(covered, max_pixels=MAX_PIXELS)
+
+
 @pytest.mark.parametrize("centre", [(0.8, 0.5), (0.2, 0.3), (0.5, 0.85), (0.45, 0.15)])
 def test_a_sticker_on_one_half_is_found_through_the_other_half(
     centre: tuple[float, float],
 ) -> None:
-    picture = drawn_picture(STRUCTURED_EVERYWHERE)
-    index = _index({0: encode(picture, "PNG"), 1: encode(drawn_picture(7), "PNG")})
-    covered = encode(_sticker(picture, centre=centre, share=0.10), "JPEG")
-    hashes = fingerprint_candidate(covered, max_pixels=MAX_PIXELS)
+    _picture, index, hashes = _stickered(centre)
     found = index.match(tuple(h for h in hashes if h.variant in HALF_VARIANTS))
     assert [match.item_id for match in found] == [0]
     assert [match.item_id for match in index.match(hashes)] == [0]
@@ -268,10 +276,7 @@ def test_a_sticker_in_the_middle_is_not_found_through_a_half() -> None:
 def test_a_sticker_in_the_middle_is_found_through_a_blanked_middle(
     centre: tuple[float, float],
 ) -> None:
-    picture = drawn_picture(STRUCTURED_EVERYWHERE)
-    index = _index({0: encode(picture, "PNG"), 1: encode(drawn_picture(7), "PNG")})
-    covered = encode(_sticker(picture, centre=centre, share=0.10), "JPEG")
-    hashes = fingerprint_candidate(covered, max_pixels=MAX_PIXELS)
+    picture, index, hashes = _stickered(centre)
     masked = tuple(h for h in hashes if h.variant in MASKED_VARIANTS)
     assert [match.item_id for match in index.match(masked)] == [0]
     enrolled = {
