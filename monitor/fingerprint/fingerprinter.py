@@ -149,8 +149,10 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
     if trimmed is not None:
         versions.append(("trimmed-", trimmed))
     orientations = ORIENTATIONS if variants else ("original",)
-    # Stored hashes are the reference implementation's, as other hash-sharing tools compute
-    # them; a candidate's are the same bits (for every PDQ it keeps) in a quarter of the time.
+    # An enrolled picture's PDQs of itself and its regions are the reference implementation's, as
+    # other hash-sharing tools compute them; a candidate's are the same bits (for every PDQ it
+    # keeps) in a quarter of the time. Blanked middles (`masks`) have no reference: both sides
+    # compute them from `pdq.samples`.
     compute_pdq = _reference_pdq if variants else matrix_pdq
     hashes: list[Hash] = []
     for prefix, version in versions:
