@@ -266,10 +266,11 @@ def _halves(scaled: Image.Image) -> list[tuple[str, Image.Image]]:
 
 
 def _masked_pdqs(scaled: Image.Image, *, floor: int) -> tuple[Hash, ...]:
-    """PDQ of the picture with each block near its middle blanked (`masks`), where the rest
-    keeps a quality of at least `floor`."""
+    """PDQ of the picture with each block near its middle blanked (`masks`), when the picture
+    and the blanked version both have a quality of at least `floor`: a blanked block's edges
+    add steps of their own, and would lift a flat picture over the floor."""
     found = samples(np.asarray(scaled))
-    if found is None:
+    if found is None or hash_samples(found)[1] < floor:
         return ()
     hashes = []
     for name, blanked in masked_samples(found, scaled.size):

@@ -65,7 +65,9 @@ def test_enrolment_hashes_all_eight_orientations_and_large_regions() -> None:
     assert _algorithms(whole) == {"pdq": 8, "phash": 8, "dhash": 8}
     assert {h.variant for h in whole} == set(ORIENTATIONS)
     assert len({h.hex for h in whole if h.algorithm == "pdq"}) == 8
-    regions = [h for h in hashes if h.variant not in WHOLE_VARIANTS]
+    masked = [h for h in hashes if h.variant in MASKED_VARIANTS]
+    assert {h.algorithm for h in masked} == {"pdq"}
+    regions = [h for h in hashes if h.variant not in (*WHOLE_VARIANTS, *MASKED_VARIANTS)]
     assert {h.variant for h in regions} <= set(REGION_VARIANTS)
     by_algorithm = {
         algorithm: [h for h in regions if h.algorithm == algorithm]
