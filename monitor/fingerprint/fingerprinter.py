@@ -39,7 +39,7 @@ from PIL import Image
 from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.hashes import ORIENTATIONS, Hash
 from monitor.fingerprint.masks import masked_samples
-from monitor.fingerprint.pdq import hash_samples, samples
+from monitor.fingerprint.pdq import hash_samples, samples, samples_quality
 from monitor.fingerprint.pdq import pdq as matrix_pdq
 from monitor.fingerprint.proposals import picture_proposals, snap_box
 from monitor.fingerprint.regions import HALF_SIDE, half_boxes, tilted_versions, window_boxes
@@ -270,7 +270,7 @@ def _masked_pdqs(scaled: Image.Image, *, floor: int) -> tuple[Hash, ...]:
     and the blanked version both have a quality of at least `floor`: a blanked block's edges
     add steps of their own, and would lift a flat picture over the floor."""
     found = samples(np.asarray(scaled))
-    if found is None or hash_samples(found)[1] < floor:
+    if found is None or samples_quality(found) < floor:
         return ()
     hashes = []
     for name, blanked in masked_samples(found, scaled.size):

@@ -72,10 +72,10 @@ def hash_samples(found: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.bool_],
     coefficients = (_DCT @ found @ _DCT.T).ravel()
     # The reference takes the lower of the two middle values (Torben's median of 256).
     median = np.partition(coefficients, 127)[127]
-    return (coefficients > median)[::-1], _quality(found)
+    return (coefficients > median)[::-1], samples_quality(found)
 
 
-def _quality(samples: npt.NDArray[np.float32]) -> int:
+def samples_quality(samples: npt.NDArray[np.float32]) -> int:
     """The reference's quality: the sum of the samples' steps to their neighbours below and to
     the right, each in whole percent of the full range (truncated), divided by 90, at most 100."""
     down = np.trunc((samples[:-1, :] - samples[1:, :]) * np.float32(100) / np.float32(255))
