@@ -154,15 +154,22 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
     # keeps) in a quarter of the time. Blanked middles (`masks`) have no reference: both sides
     # compute them from `pdq.samples`.
     compute_pdq = _reference_pdq if variants else matrix_pdq
+    # The samples of the picture as it is serve the blanked middles on both sides, and a
+    # candidate's own PDQ (computed from them once instead of twice).
+    scaled_samples = samples(np.asarray(scaled))
     hashes: list[Hash] = []
     for prefix, version in versions:
         for orientation in orientations:
             oriented = version
             for step in _ORIENTATION_STEPS[orientation]:
                 oriented = oriented.transpose(step)
+            if not variants and oriented is scaled and scaled_samples is not None:
+                pdq_of = hash_samples(scaled_samples)
+            else:
+                pdq_of = compute_pdq(np.asarray(oriented))
             hashes.extend(
                 _hash_one(
-                    oriented, variant=prefix + orientation, pdq=compute_pdq, keep_flat_pdq=variants
+                    oriented, variant=prefix + orientation, pdq_of=pdq_of, keep_flat_pdq=variants
                 )
             )
     if not hashes:
@@ -195,7 +202,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
         for name, region in regions
         if (found := _region_pdq(region, name, pdq=compute_pdq, floor=floor))
     )
-    return tuple(hashes) + _masked_pdqs(scaled, floor=floor)
+    return tuple(hashes) + _masked_pdqs(scaled_samples, scaled.size, floor=floor)
 
 
 def _enrolled_versions(rgb: Image.Image) -> tuple[Image.Image, Image.Image | None]:
@@ -265,15 +272,17 @@ def _halves(scaled: Image.Image) -> list[tuple[str, Image.Image]]:
     return [(name, small.crop(box)) for name, box in half_boxes(small.size)]
 
 
-def _masked_pdqs(scaled: Image.Image, *, floor: int) -> tuple[Hash, ...]:
-    """PDQ of the picture with each block near its middle blanked (`masks`), when the picture
-    and the blanked version both have a quality of at least `floor`: a blanked block's edges
-    add steps of their own, and would lift a flat picture over the floor."""
-    found = samples(np.asarray(scaled))
+def _masked_pdqs(
+    found: npt.NDArray[np.float32] | None, size: tuple[int, int], *, floor: int
+) -> tuple[Hash, ...]:
+    """PDQ of the picture (its PDQ samples `found`, its `size`) with each block near its middle
+    blanked (`masks`), when the picture and the blanked version both have a quality of at least
+    `floor`: a blanked block's edges add steps of their own, and would lift a flat picture over
+    the floor."""
     if found is None or samples_quality(found) < floor:
         return ()
     hashes = []
-    for name, blanked in masked_samples(found, scaled.size):
+    for name, blanked in masked_samples(found, size):
         bits, quality = hash_samples(blanked)
         if quality >= floor:
             hashes.append(Hash("pdq", np.packbits(bits).tobytes().hex(), name))
@@ -301,9 +310,14 @@ def _scale_box(
 
 
 def _hash_one(
-    image: Image.Image, *, variant: str, pdq: PdqFunction, keep_flat_pdq: bool
+    image: Image.Image,
+    *,
+    variant: str,
+    pdq_of: tuple[npt.NDArray[np.bool_], int],
+    keep_flat_pdq: bool,
 ) -> list[Hash]:
-    bits, quality = pdq(np.asarray(image))
+    """The image's PDQ (its bits and quality computed already: `pdq_of`), pHash and dHash."""
+    bits, quality = pdq_of
     hashes = []
     if keep_flat_pdq or quality >= MIN_PDQ_QUALITY:
         hashes.append(Hash("pdq", np.packbits(bits).tobytes().hex(), variant))
