@@ -8,7 +8,7 @@ from typing import Final
 
 from monitor.fingerprint.masks import MASKED_VARIANTS
 from monitor.fingerprint.proposals import PROPOSAL_VARIANTS
-from monitor.fingerprint.regions import REGION_VARIANTS
+from monitor.fingerprint.regions import HALF_VARIANTS, REGION_VARIANTS
 
 # Hex characters of each algorithm's hash: PDQ is 256 bits, pHash and dHash 64 bits.
 HEX_LENGTHS: Final = {"pdq": 64, "phash": 16, "dhash": 16}
@@ -33,7 +33,17 @@ WHOLE_VARIANTS: Final = ORIENTATIONS + tuple(f"trimmed-{name}" for name in ORIEN
 # "tilt+5-inner"; see `regions`), rectangles found inside a candidate ("part-bands",
 # "part-cell1"; see `proposals`) and the picture with a block near its middle blanked
 # ("masked-tl"; see `masks`).
-VARIANTS: Final = WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS + MASKED_VARIANTS
+# A PDQ below the quality floor, kept for a flat picture, is marked "flat-" and matches only
+# within the tighter `flat_pdq` bits (`matching`): a candidate as it is ("flat-original",
+# "flat-trimmed-original"), and halves and blanked middles on both sides.
+FLAT_PREFIX: Final = "flat-"
+FLAT_VARIANTS: Final = tuple(
+    FLAT_PREFIX + name
+    for name in ("original", "trimmed-original", *HALF_VARIANTS, *MASKED_VARIANTS)
+)
+VARIANTS: Final = (
+    WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS + MASKED_VARIANTS + FLAT_VARIANTS
+)
 
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
 # A sampled frame of a video: "f0012" is its 13th frame as it is, ":flip" mirrored, ":trimmed"
@@ -74,7 +84,8 @@ class Hash:
                 f"unknown variant {self.variant!r}; use an orientation "
                 f'({", ".join(ORIENTATIONS)}), one prefixed with "trimmed-", a region '
                 '(e.g. "win90-c", "cols70-l", "tilt+5-inner"), a candidate part ("part-bands", '
-                '"part-cell1", "part-inset1"), a blanked middle ("masked-tl", ...), '
+                '"part-cell1", "part-inset1"), a blanked middle ("masked-tl", ...), a flat '
+                'PDQ ("flat-original", "flat-half-l", "flat-masked-tl", ...), '
                 'or a video frame ("f0012", "f0012:flip", "f0012:trimmed", "f0012:trimmed-flip")'
             )
 

@@ -2,6 +2,9 @@
 
 A candidate matches an enrolled item when
   * its PDQ is within `pdq` bits of any of the item's PDQ hashes (any orientation), or
+  * one of the two PDQs is a flat picture's ("flat-..." variants: quality below the floor) and
+    they are within `flat_pdq` bits; an enrolled whole picture's own PDQ, kept at any quality,
+    is not compared with a flat candidate PDQ (two near-blank pictures' PDQs are alike); or
   * its pHash is within `phash` bits AND its dHash within `dhash` bits of the same orientation of
     the item: either 64-bit hash alone false-matches unrelated pictures, together they don't; or
   * its pHash and dHash are within `region_phash` / `region_dhash` of the same large region of
@@ -21,9 +24,9 @@ from typing import Any, Final
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from monitor.fingerprint.hamming_index import HammingIndex, codes_from_hex
+from monitor.fingerprint.hamming_index import HammingIndex, Neighbours, codes_from_hex
 from monitor.fingerprint.hamming_index import popcount as _popcount
-from monitor.fingerprint.hashes import Hash
+from monitor.fingerprint.hashes import FLAT_PREFIX, WHOLE_VARIANTS, Hash
 from monitor.fingerprint.profiles import DEFAULT_PROFILE, PROFILES, ProfileName
 from monitor.fingerprint.regions import REGION_VARIANTS
 
@@ -61,7 +64,8 @@ class MatchSettings(BaseModel):
     or a rectangle inside it) is within `pdq` bits of any PDQ of the item (any orientation, the
     whole picture or one of its large regions), or the candidate's pHash AND dHash are within
     `phash` / `dhash` of the same orientation of the whole item, or within `region_phash` /
-    `region_dhash` of the same large region of it.
+    `region_dhash` of the same large region of it. A flat picture's PDQ ("flat-..." variants)
+    matches only within `flat_pdq` bits.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -100,6 +104,12 @@ class MatchSettings(BaseModel):
         "region_dhash",
         most=32,
         description="Max differing dHash bits for a region's pHash match.",
+    )
+    flat_pdq: int = _threshold(
+        "flat_pdq",
+        most=128,
+        description="Max differing PDQ bits when one of the two is a flat picture's (a PDQ "
+        'quality under the floor, variants named "flat-...").',
     )
 
     @model_validator(mode="before")
@@ -151,6 +161,8 @@ class MatchIndex:
         item_numbers: dict[_Item, int] = {}
         pdq_rows: list[str] = []
         pdq_owner: list[int] = []
+        flat_rows: list[str] = []
+        flat_owner: list[int] = []
         small: dict[tuple[int, str], dict[str, list[str]]] = {}
         count = 0
         for entry in entries:
@@ -159,16 +171,21 @@ class MatchIndex:
             number = item_numbers.setdefault(key, len(self._items))
             if number == len(self._items):
                 self._items.append(key)
-            if entry.hash.algorithm == "pdq":
+            if entry.hash.algorithm == "pdq" and entry.hash.variant.startswith(FLAT_PREFIX):
+                flat_rows.append(entry.hash.hex)
+                flat_owner.append(_pdq_id(number, whole=False))
+            elif entry.hash.algorithm == "pdq":
                 pdq_rows.append(entry.hash.hex)
-                pdq_owner.append(number)
+                pdq_owner.append(_pdq_id(number, whole=entry.hash.variant in WHOLE_VARIANTS))
             else:
                 slot = small.setdefault((number, entry.hash.variant), {"phash": [], "dhash": []})
                 slot[entry.hash.algorithm].append(entry.hash.hex)
         self._count = count
-        # PDQ codes are stored under their item's number.
+        # PDQ codes are stored under their item's number (`_pdq_id`), flat pictures' apart.
         self._pdq = HammingIndex(bits=256)
         self._pdq.add(codes_from_hex(pdq_rows, bits=256), pdq_owner)
+        self._flat_pdq = HammingIndex(bits=256)
+        self._flat_pdq.add(codes_from_hex(flat_rows, bits=256), flat_owner)
         whole = {key: pair for key, pair in small.items() if key[1] not in REGION_VARIANTS}
         regions = {key: pair for key, pair in small.items() if key[1] in REGION_VARIANTS}
         self._pair_sets = (
@@ -192,14 +209,8 @@ class MatchIndex:
         than 64); within one algorithm the smallest distance wins.
         """
         best: dict[int, _Rank] = {}  # item number -> its best evidence so far
-        pdq_queries = [h.hex for h in candidate if h.algorithm == "pdq"]
-        if pdq_queries:
-            queries = codes_from_hex(pdq_queries, bits=256)
-            for found in self._pdq.search(queries, radius=self._settings.pdq):
-                for number, distance in zip(
-                    found.ids.tolist(), found.distances.tolist(), strict=True
-                ):
-                    _keep_best(best, number, (0, distance, 0))
+        for number, distance in self._pdq_hits(candidate):
+            _keep_best(best, number, (0, distance, 0))
         pairs = _candidate_pairs(candidate)
         if pairs:
             for pair_set in self._pair_sets:
@@ -215,6 +226,43 @@ class MatchIndex:
             for number, rank in sorted(best.items(), key=lambda pair: (pair[1], pair[0]))
         ]
         return matches
+
+    def _pdq_hits(self, candidate: Sequence[Hash]) -> list[tuple[int, int]]:
+        """(item number, distance) of every enrolled PDQ the candidate's PDQs match."""
+        sure = [h.hex for h in candidate if h.algorithm == "pdq" and not _flat(h)]
+        flat = [h.hex for h in candidate if h.algorithm == "pdq" and _flat(h)]
+        radius, flat_radius = self._settings.pdq, self._settings.flat_pdq
+        hits: list[tuple[int, int]] = []
+        if sure:
+            queries = codes_from_hex(sure, bits=256)
+            hits += _hits(self._pdq.search(queries, radius=radius), whole_too=True)
+            hits += _hits(self._flat_pdq.search(queries, radius=flat_radius), whole_too=True)
+        if flat:
+            queries = codes_from_hex(flat, bits=256)
+            hits += _hits(self._pdq.search(queries, radius=flat_radius), whole_too=False)
+            hits += _hits(self._flat_pdq.search(queries, radius=flat_radius), whole_too=True)
+        return hits
+
+
+def _flat(item: Hash) -> bool:
+    return item.variant.startswith(FLAT_PREFIX)
+
+
+def _pdq_id(number: int, *, whole: bool) -> int:
+    """A PDQ's id in the index: its item's number, and in the lowest bit whether it is a whole
+    enrolled picture's own PDQ (kept at any quality, so not compared with flat PDQs)."""
+    return number * 2 + int(whole)
+
+
+def _hits(found_by_query: list[Neighbours], *, whole_too: bool) -> list[tuple[int, int]]:
+    """(item number, distance) of the PDQ ids found; without `whole_too`, whole enrolled
+    pictures' own PDQs are left out. Ids of the flat index are item numbers times two too."""
+    hits = []
+    for found in found_by_query:
+        for code, distance in zip(found.ids.tolist(), found.distances.tolist(), strict=True):
+            if whole_too or not code & 1:
+                hits.append((code >> 1, distance))
+    return hits
 
 
 class _PairSet:

@@ -38,11 +38,12 @@ class Thresholds:
     dhash: int
     region_phash: int
     region_dhash: int
+    flat_pdq: int
 
 
 PROFILES: Final[dict[str, Thresholds]] = {
-    "strict": Thresholds(pdq=26, phash=10, dhash=5, region_phash=6, region_dhash=3),
-    "standard": Thresholds(pdq=31, phash=12, dhash=6, region_phash=8, region_dhash=4),
-    "loose": Thresholds(pdq=36, phash=12, dhash=6, region_phash=9, region_dhash=5),
+    "strict": Thresholds(pdq=26, phash=10, dhash=5, region_phash=6, region_dhash=3, flat_pdq=6),
+    "standard": Thresholds(pdq=31, phash=12, dhash=6, region_phash=8, region_dhash=4, flat_pdq=8),
+    "loose": Thresholds(pdq=36, phash=12, dhash=6, region_phash=9, region_dhash=5, flat_pdq=10),
 }
 DEFAULT_PROFILE: Final[ProfileName] = "standard"

@@ -36,7 +36,11 @@ import pdqhash
 from PIL import Image, ImageOps
 
 from monitor.fingerprint import IndexEntry, MatchIndex, MatchSettings
-from monitor.fingerprint.fingerprinter import MIN_PART_PDQ_QUALITY, MIN_PDQ_QUALITY
+from monitor.fingerprint.fingerprinter import (
+    MIN_FLAT_PDQ_QUALITY,
+    MIN_PART_PDQ_QUALITY,
+    MIN_PDQ_QUALITY,
+)
 from monitor.fingerprint.regions import TILT_VARIANTS
 from tests.bench import index_speed
 from tests.bench.baselines import PLAIN_PDQ_THRESHOLD, PLAIN_PHASH_THRESHOLD
@@ -95,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(paths)} photos in {args.photos}; matcher settings {settings!r}")
     print(
         f"PDQ quality floors: whole pictures and enrolled regions >= {MIN_PDQ_QUALITY},"
-        f" a candidate's parts >= {MIN_PART_PDQ_QUALITY}; enrolled tilts:"
+        f' a candidate\'s parts >= {MIN_PART_PDQ_QUALITY}; flat PDQs ("flat-", matched at'
+        f" pdq<={settings.flat_pdq}) >= {MIN_FLAT_PDQ_QUALITY}; enrolled tilts:"
         f" {', '.join(TILT_VARIANTS)} (none on a filled canvas)"
     )
     if blank:
@@ -200,7 +205,8 @@ def _print_recall(
         )
     print(
         f"\nRecall per transform (re-uploads of {len(own_item) - len(blank)} photos; ours at "
-        f"pdq<={settings.pdq} or phash<={settings.phash}+dhash<={settings.dhash}"
+        f"pdq<={settings.pdq} (flat {settings.flat_pdq}) or phash<={settings.phash}"
+        f"+dhash<={settings.dhash}"
         f" (regions {settings.region_phash}+{settings.region_dhash}); "
         f"plain PDQ<={PLAIN_PDQ_THRESHOLD}; plain pHash<={PLAIN_PHASH_THRESHOLD})"
     )

@@ -41,6 +41,7 @@ def print_unrelated(
     not_flat = unrelated & ~flat_candidates[:, None] & ~flat_items[None, :]
     measures = (
         ("ours: PDQ, any variant", unrelated, distances.ours_pdq, settings.pdq),
+        ("ours: flat PDQ", unrelated, distances.ours_flat_pdq, settings.flat_pdq),
         ("ours: pHash+dHash slack", unrelated, distances.ours_slack, 0),
         ("plain PDQ", unrelated, distances.plain_pdq, PLAIN_PDQ_THRESHOLD),
         ("plain pHash", unrelated, distances.plain_phash, PLAIN_PHASH_THRESHOLD),
@@ -81,6 +82,7 @@ def print_unrelated(
         print(
             f"    false match: {_candidate(candidates[row], names)} ~ "
             f"{_item(enrolled[column], names)}: PDQ {distances.ours_pdq[row, column]},"
+            f" flat PDQ {distances.ours_flat_pdq[row, column]},"
             f" slack {distances.ours_slack[row, column]}"
         )
     _print_by_kind(candidates, distances, unrelated, ours_match, kinds)

@@ -34,7 +34,7 @@ def print_profiles(
     print(
         f"  {'profile':<9} {'pdq':>4} {'pHash+dHash':>11} {'regions':>7} {'mild min/mean':>14}"
         f" {'hard min/mean':>14} {'hard >=90%':>10} {'false':>6} {'PDQ margin':>10}"
-        f" {'slack margin':>12}"
+        f" {'slack margin':>12} {'flat':>4} {'margin':>6}"
     )
     for name in PROFILES:
         settings = MatchSettings(profile=name)
@@ -43,7 +43,11 @@ def print_profiles(
             [e.sample.ours for e in enrolled],
             settings=settings,
         )
-        matched = (distances.ours_pdq <= settings.pdq) | (slack <= 0)
+        matched = (
+            (distances.ours_pdq <= settings.pdq)
+            | (distances.ours_flat_pdq <= settings.flat_pdq)
+            | (slack <= 0)
+        )
         shares: dict[bool, list[float]] = {False: [], True: []}
         for transform in TRANSFORMS:
             rows = [(row, own) for row, label, own in uploads if label == transform.name]
@@ -52,12 +56,16 @@ def print_profiles(
         false = int((matched & unrelated).sum())
         pdq_margin = int(np.where(unrelated, distances.ours_pdq, FAR).min()) - settings.pdq
         slack_margin = int(np.where(unrelated, slack, FAR).min())
+        flat_margin = int(np.where(unrelated, distances.ours_flat_pdq, FAR).min()) - (
+            settings.flat_pdq
+        )
         print(
             f"  {name:<9} {settings.pdq:>4} {f'{settings.phash}+{settings.dhash}':>11}"
             f" {f'{settings.region_phash}+{settings.region_dhash}':>7}"
             f" {_min_mean(shares[False]):>14} {_min_mean(shares[True]):>14}"
             f" {sum(s >= 0.9 for s in shares[True]):>6}/{len(shares[True]):<3}"
             f" {false:>6} {pdq_margin:>+10} {slack_margin:>+12}"
+            f" {settings.flat_pdq:>4} {flat_margin:>+6}"
         )
 
 

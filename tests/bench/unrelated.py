@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.fingerprint import Hash, MatchSettings
+from monitor.fingerprint.hashes import FLAT_PREFIX, WHOLE_VARIANTS
 from monitor.fingerprint.matching import informative_dhash
 from monitor.fingerprint.regions import REGION_VARIANTS
 from tests.bench.baselines import PlainHashes
@@ -30,7 +31,8 @@ Distance = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class PairDistances:
     """Closest distances per (candidate, item): shape (candidates, items), FAR where none."""
 
-    ours_pdq: np.ndarray  # bits, our PDQ hashes (any orientation or variant)
+    ours_pdq: np.ndarray  # bits, our PDQ hashes (any orientation or variant), flat ones apart
+    ours_flat_pdq: np.ndarray  # bits, pairs of PDQs of which one is a flat picture's ("flat-")
     ours_slack: (
         np.ndarray
     )  # max(pHash - T_phash, dHash - T_dhash) of the closest pair; <= 0 matches
@@ -38,7 +40,11 @@ class PairDistances:
     plain_phash: np.ndarray
 
     def ours_match(self, settings: MatchSettings) -> np.ndarray:
-        matched: np.ndarray = (self.ours_pdq <= settings.pdq) | (self.ours_slack <= 0)
+        matched: np.ndarray = (
+            (self.ours_pdq <= settings.pdq)
+            | (self.ours_flat_pdq <= settings.flat_pdq)
+            | (self.ours_slack <= 0)
+        )
         return matched
 
 
@@ -49,16 +55,20 @@ def pair_distances(
     settings: MatchSettings,
 ) -> PairDistances:
     shape = (len(candidates), len(enrolled))
-    cand_pdq, cand_pdq_owner = _pdq_rows([ours for ours, _plain in candidates])
-    item_pdq, item_pdq_owner = _pdq_rows([ours for ours, _plain in enrolled])
+    ours_candidates = [ours for ours, _plain in candidates]
+    ours_enrolled = [ours for ours, _plain in enrolled]
     plain_cand = [plain for _ours, plain in candidates]
     plain_items = [plain for _ours, plain in enrolled]
     everyone = np.arange(len(candidates))
     every_item = np.arange(len(enrolled))
     return PairDistances(
         ours_pdq=_closest(
-            (cand_pdq, cand_pdq_owner), (item_pdq, item_pdq_owner), shape, distance=_bits
+            _pdq_rows(ours_candidates, _sure),
+            _pdq_rows(ours_enrolled, _sure),
+            shape,
+            distance=_bits,
         ),
+        ours_flat_pdq=flat_pdq_distances(ours_candidates, ours_enrolled),
         ours_slack=pair_slack(
             [ours for ours, _plain in candidates],
             [ours for ours, _plain in enrolled],
@@ -77,6 +87,34 @@ def pair_distances(
             distance=_bits,
         ),
     )
+
+
+def flat_pdq_distances(
+    candidates: Sequence[Sequence[Hash]], enrolled: Sequence[Sequence[Hash]]
+) -> np.ndarray:
+    """The closest pair of PDQs of which one is a flat picture's, per (candidate, item), as
+    `MatchIndex` pairs them: a flat candidate PDQ against every enrolled PDQ but a whole
+    picture's own, and every other candidate PDQ against the enrolled flat ones."""
+    shape = (len(candidates), len(enrolled))
+    flat_candidate = _closest(
+        _pdq_rows(candidates, _flat),
+        _pdq_rows(enrolled, lambda item: _flat(item) or item.variant not in WHOLE_VARIANTS),
+        shape,
+        distance=_bits,
+    )
+    flat_enrolled = _closest(
+        _pdq_rows(candidates, _sure), _pdq_rows(enrolled, _flat), shape, distance=_bits
+    )
+    closest: np.ndarray = np.minimum(flat_candidate, flat_enrolled)
+    return closest
+
+
+def _flat(item: Hash) -> bool:
+    return item.variant.startswith(FLAT_PREFIX)
+
+
+def _sure(item: Hash) -> bool:
+    return not _flat(item)
 
 
 def pair_slack(
@@ -153,12 +191,14 @@ def _group_starts(owners: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
 
 
-def _pdq_rows(pictures: Sequence[Sequence[Hash]]) -> tuple[np.ndarray, np.ndarray]:
+def _pdq_rows(
+    pictures: Sequence[Sequence[Hash]], keep: Callable[[Hash], bool]
+) -> tuple[np.ndarray, np.ndarray]:
     rows = [
         (owner, bytes.fromhex(h.hex))
         for owner, hashes in enumerate(pictures)
         for h in hashes
-        if h.algorithm == "pdq"
+        if h.algorithm == "pdq" and keep(h)
     ]
     return _stack(rows, words=4)
 

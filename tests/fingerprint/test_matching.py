@@ -6,7 +6,14 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from monitor.fingerprint.hashes import ORIENTATIONS, VARIANTS, Hash, hamming
+from monitor.fingerprint.hashes import (
+    FLAT_PREFIX,
+    ORIENTATIONS,
+    VARIANTS,
+    WHOLE_VARIANTS,
+    Hash,
+    hamming,
+)
 from monitor.fingerprint.matching import (
     MIN_REGION_DHASH_BITS,
     IndexEntry,
@@ -84,6 +91,35 @@ def test_pdq_matches_any_enrolled_orientation() -> None:
     index = MatchIndex(entries("alice", 1, enrolled), settings=SETTINGS)
     mirrored = Hash("pdq", flip_bits(of(enrolled, "pdq", "flip").hex, 3))
     assert index.match([mirrored]) == [Match("alice", 1, "pdq", 3)]
+
+
+def test_a_flat_pdq_matches_only_within_the_flat_threshold() -> None:
+    """A flat picture's PDQ ("flat-...", quality under the floor) on either side matches within
+    `flat_pdq` bits, not `pdq`."""
+    enrolled = [Hash("pdq", item_hashes(4)[0].hex, "flat-masked-tl")]
+    index = MatchIndex(entries("alice", 3, enrolled), settings=SETTINGS)
+    flat_hex = enrolled[0].hex
+    for variant in ("original", "flat-original", "flat-half-l"):
+        at_limit = Hash("pdq", flip_bits(flat_hex, SETTINGS.flat_pdq), variant)
+        assert index.match([at_limit]) == [Match("alice", 3, "pdq", SETTINGS.flat_pdq)]
+        past = Hash("pdq", flip_bits(flat_hex, SETTINGS.flat_pdq + 1), variant)
+        assert index.match([past]) == [], "within pdq but past flat_pdq"
+    sure = item_hashes(5, ("half-l",))
+    index = MatchIndex(entries("bob", 4, sure), settings=SETTINGS)
+    flat_query = Hash("pdq", flip_bits(of(sure, "pdq", "half-l").hex, SETTINGS.flat_pdq + 1))
+    assert index.match([Hash("pdq", flat_query.hex, "flat-original")]) == []
+    assert index.match([flat_query]) == [Match("bob", 4, "pdq", SETTINGS.flat_pdq + 1)]
+
+
+def test_a_flat_candidate_pdq_is_not_compared_with_an_enrolled_whole_pictures_own() -> None:
+    """An enrolled whole picture keeps its PDQ at any quality (a blank one has nothing else):
+    near-blank pictures' PDQs are alike, so a flat candidate's is never held against it."""
+    enrolled = item_hashes(6, ("original", "trimmed-flip"))
+    index = MatchIndex(entries("alice", 1, enrolled), settings=SETTINGS)
+    for variant in ("original", "trimmed-flip"):
+        same = Hash("pdq", of(enrolled, "pdq", variant).hex, "flat-original")
+        assert index.match([same]) == []
+        assert index.match([Hash("pdq", same.hex)]) == [Match("alice", 1, "pdq", 0)]
 
 
 def test_phash_needs_dhash_of_the_same_orientation() -> None:
@@ -264,7 +300,15 @@ def reference_matches(
             continue
         for query in (h for h in candidate if h.algorithm == "pdq"):
             distance = hamming(entry.hash.hex, query.hex)
-            if distance <= settings.pdq:
+            enrolled_flat = entry.hash.variant.startswith(FLAT_PREFIX)
+            if query.variant.startswith(FLAT_PREFIX):
+                # A flat candidate PDQ is never compared with an enrolled whole picture's own.
+                if not enrolled_flat and entry.hash.variant in WHOLE_VARIANTS:
+                    continue
+                radius = settings.flat_pdq
+            else:
+                radius = settings.flat_pdq if enrolled_flat else settings.pdq
+            if distance <= radius:
                 keep(number, (0, distance, 0))
     dhashes: dict[tuple[str, int, str], list[str]] = {}
     for entry in entries:
@@ -337,10 +381,12 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
             flat = format(rng.getrandbits(64) & rng.getrandbits(64) & rng.getrandbits(64), "016x")
             hashes = [h for h in hashes if (h.algorithm, h.variant) != ("dhash", regions[4])]
             hashes += [Hash("dhash", flat, regions[4])] if number % 3 else []
+        if number % 5 == 1:
+            hashes.append(Hash("pdq", random_hex(rng, 256), "flat-half-l"))
         catalogue += entries(client, item, hashes)
     groups: dict[tuple[str, int, str], list[Hash]] = {}
     for entry in catalogue:
-        if entry.hash.variant in variants or entry.hash.variant in regions[4:]:
+        if entry.hash.variant in (*variants, *regions[4:], "flat-half-l"):
             groups.setdefault((entry.client_id, entry.item_id, entry.hash.variant), []).append(
                 entry.hash
             )
@@ -352,7 +398,15 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
             # each at its own distance, presented as the candidate's "original".
             for enrolled in groups[key]:
                 bits = rng.randint(0, 45 if enrolled.algorithm == "pdq" else 16)
-                candidate.append(Hash(enrolled.algorithm, flip_bits(enrolled.hex, bits, seed=bits)))
+                # A third of the PDQs are a flat candidate's ("flat-original").
+                flat = enrolled.algorithm == "pdq" and rng.random() < 1 / 3
+                candidate.append(
+                    Hash(
+                        enrolled.algorithm,
+                        flip_bits(enrolled.hex, bits, seed=bits),
+                        "flat-original" if flat else "original",
+                    )
+                )
         candidates.append(candidate)
     candidates += [item_hashes(rng.randrange(10**9), variants[:2]) for _ in range(20)]
     return catalogue, candidates
@@ -367,6 +421,8 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
         MatchSettings(pdq=45, phash=16, dhash=14),
         MatchSettings(pdq=10, phash=4, dhash=4, region_phash=14, region_dhash=12),
         MatchSettings(pdq=128, phash=32, dhash=32, region_phash=32, region_dhash=32),
+        MatchSettings(pdq=20, flat_pdq=30),
+        MatchSettings(flat_pdq=0),
     ],
     ids=lambda s: (
         f"pdq{s.pdq}-phash{s.phash}-dhash{s.dhash}-regions{s.region_phash}+{s.region_dhash}"
