@@ -20,8 +20,10 @@ chrome cut off, collage cells, a picture pasted into another, the upright middle
 tilted on a filled canvas), and each is hashed with pHash and dHash, and with PDQ if its quality
 is high enough. Overlays: both sides hash the picture's four halves, so a sticker or caption on
 one half leaves the other to match, and the picture with each of four blocks near its middle
-blanked (`masks`), for a sticker over the middle. The match rule is in `MatchSettings`; the
-accuracy benchmark measures the false matches these extra hashes could bring.
+blanked (`masks`), for a sticker over the middle. Flat pictures: below the PDQ quality floor a
+PDQ is kept for a candidate as it is and for halves and blanked middles, marked "flat-", and
+matched within a tighter distance (`MIN_FLAT_PDQ_QUALITY`). The match rule is in
+`MatchSettings`; the accuracy benchmark measures the false matches these extra hashes could bring.
 """
 
 from __future__ import annotations
