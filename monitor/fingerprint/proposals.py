@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from monitor.fingerprint.regions import TILTS, inner_box
+from monitor.fingerprint.trim import outer_bars_box
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom
 
@@ -73,6 +74,7 @@ FRAME_SLACK: Final = 0.25
 MAX_EDGE_LINES: Final = 10
 
 PROPOSAL_VARIANTS: Final = (
+    "part-bars",
     "part-bands",
     "part-rows",
     "part-chrome",
@@ -129,6 +131,9 @@ def picture_proposals(image: Image.Image, *, already: Box | None = None) -> list
 
     full = np.asarray(rgb)
     reach = max(2, round(max(x_back, y_back) * 1.5))
+    # Inside the outermost bars only (`trim.outer_bars_box`), at full size: where trimming went
+    # on into a flat picture's own plain edges (a logo on blue, letterboxed in pink).
+    offer("part-bars", outer_bars_box(rgb))
     rows_only, all_sides = band_boxes(pixels)
     offer("part-bands", snap_box(full, back(all_sides), reach=reach), of_short_side=True)
     offer("part-rows", snap_box(full, back(rows_only), reach=reach), of_short_side=True)

@@ -55,6 +55,24 @@ def border_box(image: Image.Image) -> tuple[int, int, int, int]:
     return box
 
 
+def outer_bars_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """The box inside the outermost bars only: each side's bar judged on its whole outermost row
+    or column, in one pass. Letterbox bars above and below a picture whose own top and sides are
+    flat (a logo on a plain background) go, and the picture's own plain edges stay, as they were
+    when it was enrolled; `border_box` goes on into them. The whole image when no edge is flat."""
+    rgb_image = image.convert("RGB")
+    width, height = rgb_image.size
+    if not _any_edge_flat(rgb_image):
+        return (0, 0, width, height)
+    planes = np.ascontiguousarray(np.asarray(rgb_image, dtype=np.int16).transpose(2, 0, 1))
+    columns = planes.transpose(0, 2, 1)
+    top = _border_depth(planes, limit=height)
+    bottom = height - _border_depth(planes[:, ::-1], limit=height - top)
+    left = _border_depth(columns, limit=width)
+    right = width - _border_depth(columns[:, ::-1], limit=width - left)
+    return (left, top, right, bottom)
+
+
 def _any_edge_flat(image: Image.Image) -> bool:
     """Whether any outermost row or column could start a border: most pictures have none, and
     this look at four lines spares them converting every pixel."""

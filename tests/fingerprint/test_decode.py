@@ -14,6 +14,7 @@ from PIL import Image
 
 from monitor.errors import ImageDecodeError, ImageError, ImageTooLargeError
 from monitor.fingerprint.decode import WORKING_MIN_SIDE, decode_image, trim_borders
+from monitor.fingerprint.trim import border_box, outer_bars_box
 from tests.fingerprint.conftest import MAX_PIXELS, drawn_picture, encode
 
 
@@ -291,3 +292,35 @@ def test_mutated_images_decode_or_fail_with_an_image_error(image_format: str) ->
                 data[position:position] = rng.randbytes(rng.randint(1, 16))
         with contextlib.suppress(ImageError):
             decode_image(bytes(data), max_pixels=MAX_PIXELS)
+
+
+def _logo_on_plain(size: tuple[int, int] = (400, 300)) -> Image.Image:
+    """A logo on a plain blue background: a picture whose own edges are flat."""
+    picture = Image.new("RGB", size, (20, 60, 170))
+    picture.paste(
+        drawn_picture(19, size=(size[0] // 3, size[1] // 3)), (size[0] // 2, size[1] // 3)
+    )
+    return picture
+
+
+def test_outer_bars_stop_at_a_letterboxed_pictures_own_plain_edges() -> None:
+    picture = _logo_on_plain()
+    letterboxed = _framed(picture, pad=(0, 80, 0, 80), colour=(220, 120, 140))
+    assert outer_bars_box(letterboxed) == (0, 80, 400, 380)
+    # Trimming goes on into the blue: the box that matched enrolment is the outer one.
+    assert border_box(letterboxed) != (0, 80, 400, 380)
+
+
+def test_outer_bars_take_a_frame_of_one_colour_on_every_side() -> None:
+    picture = drawn_picture(20)
+    framed = _framed(picture, pad=(30, 20, 40, 10), colour=(250, 250, 250))
+    assert outer_bars_box(framed) == (30, 20, 30 + picture.width, 20 + picture.height)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [drawn_picture(21), Image.new("RGB", (300, 200), (9, 9, 9)), Image.new("RGB", (1, 1), "red")],
+    ids=["no bars", "one colour", "one pixel"],
+)
+def test_outer_bars_leave_pictures_without_bars_and_flat_ones_whole(image: Image.Image) -> None:
+    assert outer_bars_box(image) == (0, 0, *image.size)

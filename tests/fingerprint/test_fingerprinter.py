@@ -534,3 +534,18 @@ def test_other_photos_do_not_match_the_sample(
             continue
         candidate = fingerprint_candidate(path.read_bytes(), max_pixels=MAX_PIXELS)
         assert index.match(candidate) == [], path.name
+
+
+def test_a_letterboxed_logo_on_a_plain_background_is_found_inside_its_bars() -> None:
+    """Trimming a logo on plain blue letterboxed in pink goes on into the blue; the picture
+    inside the outermost bars ("part-bars") is the enrolled picture itself."""
+    picture = Image.new("RGB", (480, 360), (20, 60, 170))
+    picture.paste(drawn_picture(19, size=(160, 120)), (260, 120))
+    letterboxed = Image.new("RGB", (480, 600), (220, 120, 140))
+    letterboxed.paste(picture, (0, 120))
+    index = _index({0: encode(picture, "PNG"), 1: encode(drawn_picture(7), "PNG")})
+    hashes = fingerprint_candidate(encode(letterboxed, "JPEG"), max_pixels=MAX_PIXELS)
+    bars = tuple(h for h in hashes if h.variant == "part-bars")
+    assert {h.algorithm for h in bars} == {"pdq", "phash", "dhash"}
+    assert [match.item_id for match in index.match(bars)] == [0]
+    assert [match.item_id for match in index.match(hashes)] == [0]
