@@ -45,6 +45,12 @@ VARIANTS: Final = (
     WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS + MASKED_VARIANTS + FLAT_VARIANTS
 )
 
+
+def is_flat(item: Hash) -> bool:
+    """Whether the hash is a flat picture's PDQ, matched only within `flat_pdq`."""
+    return item.variant.startswith(FLAT_PREFIX)
+
+
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
 # A sampled frame of a video: "f0012" is its 13th frame as it is, ":flip" mirrored, ":trimmed"
 # with flat borders cut off, ":crop43"/":crop11" its middle at 4:3 or square, as thumbnails are

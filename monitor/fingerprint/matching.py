@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor.fingerprint.hamming_index import HammingIndex, Neighbours, codes_from_hex
 from monitor.fingerprint.hamming_index import popcount as _popcount
-from monitor.fingerprint.hashes import FLAT_PREFIX, WHOLE_VARIANTS, Hash
+from monitor.fingerprint.hashes import WHOLE_VARIANTS, Hash, is_flat
 from monitor.fingerprint.profiles import DEFAULT_PROFILE, PROFILES, ProfileName
 from monitor.fingerprint.regions import REGION_VARIANTS
 
@@ -171,7 +171,7 @@ class MatchIndex:
             number = item_numbers.setdefault(key, len(self._items))
             if number == len(self._items):
                 self._items.append(key)
-            if entry.hash.algorithm == "pdq" and entry.hash.variant.startswith(FLAT_PREFIX):
+            if entry.hash.algorithm == "pdq" and is_flat(entry.hash):
                 flat_rows.append(entry.hash.hex)
                 flat_owner.append(_pdq_id(number, whole=False))
             elif entry.hash.algorithm == "pdq":
@@ -229,8 +229,8 @@ class MatchIndex:
 
     def _pdq_hits(self, candidate: Sequence[Hash]) -> list[tuple[int, int]]:
         """(item number, distance) of every enrolled PDQ the candidate's PDQs match."""
-        sure = [h.hex for h in candidate if h.algorithm == "pdq" and not _flat(h)]
-        flat = [h.hex for h in candidate if h.algorithm == "pdq" and _flat(h)]
+        sure = [h.hex for h in candidate if h.algorithm == "pdq" and not is_flat(h)]
+        flat = [h.hex for h in candidate if h.algorithm == "pdq" and is_flat(h)]
         radius, flat_radius = self._settings.pdq, self._settings.flat_pdq
         hits: list[tuple[int, int]] = []
         if sure:
@@ -242,10 +242,6 @@ class MatchIndex:
             hits += _hits(self._pdq.search(queries, radius=flat_radius), whole_too=False)
             hits += _hits(self._flat_pdq.search(queries, radius=flat_radius), whole_too=True)
         return hits
-
-
-def _flat(item: Hash) -> bool:
-    return item.variant.startswith(FLAT_PREFIX)
 
 
 def _pdq_id(number: int, *, whole: bool) -> int:

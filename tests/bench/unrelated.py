@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.fingerprint import Hash, MatchSettings
-from monitor.fingerprint.hashes import FLAT_PREFIX, WHOLE_VARIANTS
+from monitor.fingerprint.hashes import WHOLE_VARIANTS, is_flat
 from monitor.fingerprint.matching import informative_dhash
 from monitor.fingerprint.regions import REGION_VARIANTS
 from tests.bench.baselines import PlainHashes
@@ -97,24 +97,20 @@ def flat_pdq_distances(
     picture's own, and every other candidate PDQ against the enrolled flat ones."""
     shape = (len(candidates), len(enrolled))
     flat_candidate = _closest(
-        _pdq_rows(candidates, _flat),
-        _pdq_rows(enrolled, lambda item: _flat(item) or item.variant not in WHOLE_VARIANTS),
+        _pdq_rows(candidates, is_flat),
+        _pdq_rows(enrolled, lambda item: is_flat(item) or item.variant not in WHOLE_VARIANTS),
         shape,
         distance=_bits,
     )
     flat_enrolled = _closest(
-        _pdq_rows(candidates, _sure), _pdq_rows(enrolled, _flat), shape, distance=_bits
+        _pdq_rows(candidates, _sure), _pdq_rows(enrolled, is_flat), shape, distance=_bits
     )
     closest: np.ndarray = np.minimum(flat_candidate, flat_enrolled)
     return closest
 
 
-def _flat(item: Hash) -> bool:
-    return item.variant.startswith(FLAT_PREFIX)
-
-
 def _sure(item: Hash) -> bool:
-    return not _flat(item)
+    return not is_flat(item)
 
 
 def pair_slack(
