@@ -43,8 +43,7 @@ def border_box(image: Image.Image) -> tuple[int, int, int, int]:
     rgb_image = image.convert("RGB")
     if not _any_edge_flat(rgb_image):
         return (0, 0, *rgb_image.size)
-    rgb = np.asarray(rgb_image, dtype=np.int16)
-    planes = np.ascontiguousarray(rgb.transpose(2, 0, 1))  # channel, row, column
+    planes = _planes(rgb_image)
     height, width = planes.shape[1:]
     box = (0, 0, width, height)
     for _ in range(MAX_PASSES):
@@ -64,13 +63,18 @@ def outer_bars_box(image: Image.Image) -> tuple[int, int, int, int]:
     width, height = rgb_image.size
     if not _any_edge_flat(rgb_image):
         return (0, 0, width, height)
-    planes = np.ascontiguousarray(np.asarray(rgb_image, dtype=np.int16).transpose(2, 0, 1))
+    planes = _planes(rgb_image)
     columns = planes.transpose(0, 2, 1)
     top = _border_depth(planes, limit=height)
     bottom = height - _border_depth(planes[:, ::-1], limit=height - top)
     left = _border_depth(columns, limit=width)
     right = width - _border_depth(columns[:, ::-1], limit=width - left)
     return (left, top, right, bottom)
+
+
+def _planes(rgb_image: Image.Image) -> np.ndarray:
+    """The picture's pixels as signed planes: (channel, row, column)."""
+    return np.ascontiguousarray(np.asarray(rgb_image, dtype=np.int16).transpose(2, 0, 1))
 
 
 def _any_edge_flat(image: Image.Image) -> bool:

@@ -3,6 +3,7 @@ profile ("strict", "standard", "loose"), from the same distance matrices as the 
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Sequence
 
@@ -43,11 +44,7 @@ def print_profiles(
             [e.sample.ours for e in enrolled],
             settings=settings,
         )
-        matched = (
-            (distances.ours_pdq <= settings.pdq)
-            | (distances.ours_flat_pdq <= settings.flat_pdq)
-            | (slack <= 0)
-        )
+        matched = dataclasses.replace(distances, ours_slack=slack).ours_match(settings)
         shares: dict[bool, list[float]] = {False: [], True: []}
         for transform in TRANSFORMS:
             rows = [(row, own) for row, label, own in uploads if label == transform.name]
