@@ -18,12 +18,14 @@ dHash of regions match at tighter thresholds than the whole picture's. Composite
 also searched for rectangles that may be a picture inside it (`proposals`: caption bands and app
 chrome cut off, collage cells, a picture pasted into another, the upright middle of a picture
 tilted on a filled canvas), and each is hashed with pHash and dHash, and with PDQ if its quality
-is high enough. Overlays: both sides hash the picture's four halves, so a sticker or caption on
-one half leaves the other to match, and the picture with each of four blocks near its middle
-blanked (`masks`), for a sticker over the middle. Flat pictures: below the PDQ quality floor a
-PDQ is kept for a candidate as it is and for halves and blanked middles, marked "flat-", and
-matched within a tighter distance (`MIN_FLAT_PDQ_QUALITY`). The match rule is in
-`MatchSettings`; the accuracy benchmark measures the false matches these extra hashes could bring.
+is high enough. Overlays: both sides hash the picture's four halves (PDQ, and pHash and dHash:
+`half_hashes`), so a sticker or caption on one half leaves the other to match, and the picture
+with each of four blocks near its middle blanked (`masks`), for a sticker over the middle. Flat
+pictures: below the PDQ quality floor a PDQ is kept for a candidate as it is and for halves and
+blanked middles, marked "flat-", and matched within a tighter distance (`MIN_FLAT_PDQ_QUALITY`).
+Brightening: the enrolled picture is also hashed with its highlights clipped (`BRIGHTENED_GAIN`).
+The match rule is in `MatchSettings`; the accuracy benchmark measures the false matches these
+extra hashes could bring.
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ import pdqhash
 from PIL import Image
 
 from monitor.fingerprint.decode import decode_image
-from monitor.fingerprint.hashes import FLAT_PREFIX, ORIENTATIONS, Hash
+from monitor.fingerprint.half_hashes import half_small_hashes
+from monitor.fingerprint.hashes import BRIGHTENED_VARIANT, FLAT_PREFIX, ORIENTATIONS, Hash
 from monitor.fingerprint.masks import masked_samples
 from monitor.fingerprint.pdq import hash_samples, samples, samples_quality
-from monitor.fingerprint.pdq import pdq as matrix_pdq
 from monitor.fingerprint.proposals import picture_proposals, snap_box
 from monitor.fingerprint.regions import (
     HALF_SIDE,
@@ -77,8 +79,19 @@ MIN_PART_PDQ_QUALITY: Final = 65
 # such a PDQ by 0-10 bits: its bits follow what little structure there is, not noise of the
 # encoding. With them, stickers on flat wallpapers and gradients are found (accuracy benchmark:
 # 6 more of 48 stickers, one more text overlay). Below 10 a picture is nearly a single colour
-# and its bits are rounding noise.
+# and its bits are rounding noise, unless it is not blank (`MIN_GREY_DEVIATION`, on its PDQ
+# samples): the quality counts only steps of 1% or more between neighbouring samples, so a smooth
+# gradient or a dim picture scores 0-9 however much it varies (the upper half of a benchmark
+# wallpaper: quality 9, deviation 33; a dark one's halves: quality 0-2, deviation 6-7). Kept so,
+# a sticker over the logo of a pale graphic is found through its blanked middles.
 MIN_FLAT_PDQ_QUALITY: Final = 10
+
+# Brightening a picture clips its highlights, and what was a pale backdrop's shading is gone: a
+# logo on a near-white backdrop brightened by 30% was 26 bits from its PDQ, at quality 33. So the
+# enrolled picture is hashed brightened by this gain too ("brightened"), the pixels clipped as an
+# editor clips them: over the accuracy benchmark's photos, a re-upload brightened by 30% is 0-4
+# bits from it where it is 0-26 bits from the picture's own PDQ.
+BRIGHTENED_GAIN: Final = 1.3
 
 # A picture whose grey levels vary less than this (standard deviation of a 64x64 thumbnail,
 # 0-255 scale) is blank: a placeholder, a flat fill. Its pHash and dHash are near-zero noise that
@@ -110,24 +123,35 @@ _ORIENTATION_STEPS: Final[dict[str, tuple[Image.Transpose, ...]]] = {
     "flip-rot270": (_TRANSPOSE.FLIP_LEFT_RIGHT, _TRANSPOSE.ROTATE_270),
 }
 
-# A PDQ function: an RGB array -> 256 bits and the quality (0-100).
-PdqFunction = Callable[[npt.NDArray[np.uint8]], tuple[npt.NDArray[np.bool_], int]]
+# A PDQ: 256 bits, the quality (0-100) and the 64x64 samples hashed, where they are at hand.
+Pdq = tuple[npt.NDArray[np.bool_], int, npt.NDArray[np.float32] | None]
+# A PDQ function: an RGB array -> its `Pdq`.
+PdqFunction = Callable[[npt.NDArray[np.uint8]], Pdq]
 
 
-def _reference_pdq(rgb: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], int]:
+def _reference_pdq(rgb: npt.NDArray[np.uint8]) -> Pdq:
     bits, quality = pdqhash.compute(rgb)
-    return bits.astype(np.bool_), int(quality)
+    return bits.astype(np.bool_), int(quality), None
+
+
+def _samples_pdq(rgb: npt.NDArray[np.uint8]) -> Pdq:
+    """The same bits as the reference on every picture of quality 60 or more (`pdq`), faster,
+    with the samples they were computed from."""
+    found = samples(rgb)
+    if found is None:
+        return np.zeros(256, dtype=np.bool_), 0, None
+    return (*hash_samples(found), found)
 
 
 def fingerprint_enrolled(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
     """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations,
-    of its large regions (crops, strips, tilts; see `regions`), and PDQ of its four halves and of
-    it with a block near its middle blanked (`masks`).
+    of its large regions (crops, strips, tilts; see `regions`) and of its four halves, and PDQ
+    of it with a block near its middle blanked (`masks`) and brightened ("brightened").
 
     24 whole-picture hashes (48 when the image has flat borders: the "trimmed-..." variants
-    too), plus up to three per region, one per half and one per blanked block (a PDQ is left out
-    where the region is too flat for it, a pHash and dHash where it is blank): about 265 for a
-    photograph.
+    too), plus up to three per region and per half, one per blanked block and one brightened (a
+    PDQ is left out where the region is too flat for it, a pHash and dHash where it is blank):
+    about 275 for a photograph.
     """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=True)
 
@@ -138,8 +162,8 @@ def fingerprint_candidate(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
     One PDQ, pHash and dHash (variant "original"), and a second set ("trimmed-original") when
     the image has borders; fewer when it is flat (see `fingerprint_image`). Then the PDQ, pHash
     and dHash of each rectangle that may be a picture inside it ("part-..."; see `proposals`),
-    and the PDQ of its four halves ("half-l", ...) and of it with a block near its middle
-    blanked ("masked-tl", ...).
+    of its four halves ("half-l", ...), and the PDQ of it with a block near its middle blanked
+    ("masked-tl", ...).
     """
     return fingerprint_image(decode_image(data, max_pixels=max_pixels), variants=False)
 
@@ -169,7 +193,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
     # other hash-sharing tools compute them; a candidate's are the same bits (for every PDQ it
     # keeps) in a quarter of the time. Blanked middles (`masks`) have no reference: both sides
     # compute them from `pdq.samples`.
-    compute_pdq = _reference_pdq if variants else matrix_pdq
+    compute_pdq = _reference_pdq if variants else _samples_pdq
     # The samples of the picture as it is serve the blanked middles on both sides, and a
     # candidate's own PDQ (computed from them once instead of twice).
     scaled_samples = samples(np.asarray(scaled))
@@ -180,7 +204,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             for step in _ORIENTATION_STEPS[orientation]:
                 oriented = oriented.transpose(step)
             if not variants and oriented is scaled and scaled_samples is not None:
-                pdq_of = hash_samples(scaled_samples)
+                pdq_of: Pdq = (*hash_samples(scaled_samples), scaled_samples)
             else:
                 pdq_of = compute_pdq(np.asarray(oriented))
             hashes.extend(
@@ -190,6 +214,10 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             )
     if not hashes:
         return ()
+    # Halves' pHash and dHash; none for a blank picture, as it gets none of its own (a mark on
+    # it would have them in its half).
+    if scaled_samples is not None and any(h.algorithm == "phash" for h in hashes):
+        hashes.extend(half_small_hashes(scaled, scaled_samples, min_deviation=MIN_GREY_DEVIATION))
     if variants:
         # Regions of the picture as it is, flat edges included: a re-uploader crops or tilts the
         # whole picture, and "borders" of an original are mostly its own sky or backdrop. Cut
@@ -222,7 +250,10 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
             )
         )
     )
-    return tuple(hashes) + _masked_pdqs(scaled_samples, scaled.size, floor=floor)
+    hashes.extend(_masked_pdqs(scaled_samples, scaled.size, floor=floor))
+    if variants and (brightened := _brightened_pdq(scaled)) is not None:
+        hashes.append(brightened)
+    return tuple(hashes)
 
 
 def _enrolled_versions(rgb: Image.Image) -> tuple[Image.Image, Image.Image | None]:
@@ -302,16 +333,43 @@ def _masked_pdqs(
     if found is None:
         return ()
     own_quality = samples_quality(found)
-    if own_quality < MIN_FLAT_PDQ_QUALITY:
+    if not _keeps_flat_pdq(own_quality, found):
         return ()
     hashes = []
     for name, blanked in masked_samples(found, size):
         bits, quality = hash_samples(blanked)
         if own_quality >= floor and quality >= floor:
             hashes.append(Hash("pdq", _pdq_hex(bits), name))
-        elif quality >= MIN_FLAT_PDQ_QUALITY:
+        elif _keeps_flat_pdq(quality, blanked):
             hashes.append(Hash("pdq", _pdq_hex(bits), FLAT_PREFIX + name))
     return tuple(hashes)
+
+
+def _brightened_pdq(scaled: Image.Image) -> Hash | None:
+    """The reference PDQ of the enrolled picture brightened by `BRIGHTENED_GAIN`, clipped."""
+    lifted = np.minimum(np.asarray(scaled, dtype=np.float32) * BRIGHTENED_GAIN, 255)
+    rgb = np.ascontiguousarray(lifted.round().astype(np.uint8))
+    bits, quality, _none = _reference_pdq(rgb)
+    if quality >= MIN_PDQ_QUALITY:
+        return Hash("pdq", _pdq_hex(bits), BRIGHTENED_VARIANT)
+    if _keeps_flat_pdq(quality, None, rgb):
+        return Hash("pdq", _pdq_hex(bits), FLAT_PREFIX + BRIGHTENED_VARIANT)
+    return None
+
+
+def _keeps_flat_pdq(
+    quality: int,
+    found: npt.NDArray[np.float32] | None,
+    picture: Image.Image | npt.NDArray[np.uint8] | None = None,
+) -> bool:
+    """Whether a PDQ under the floors is still worth keeping, marked "flat-": its quality is at
+    least `MIN_FLAT_PDQ_QUALITY`, or its samples (`found`, else computed from `picture`) are not
+    blank (`MIN_GREY_DEVIATION`)."""
+    if quality >= MIN_FLAT_PDQ_QUALITY:
+        return True
+    if found is None and picture is not None:
+        found = samples(np.asarray(picture))
+    return found is not None and float(found.std()) >= MIN_GREY_DEVIATION
 
 
 def _region_pdq(
@@ -319,10 +377,11 @@ def _region_pdq(
 ) -> Hash | None:
     """The region's PDQ if its quality reaches `floor`; with `keep_flat`, a flatter one's marked
     "flat-" (`MIN_FLAT_PDQ_QUALITY`)."""
-    bits, quality = pdq(np.asarray(region))
+    pixels = np.asarray(region)
+    bits, quality, found = pdq(pixels)
     if quality >= floor:
         return Hash("pdq", _pdq_hex(bits), variant)
-    if keep_flat and quality >= MIN_FLAT_PDQ_QUALITY:
+    if keep_flat and _keeps_flat_pdq(quality, found, pixels):
         return Hash("pdq", _pdq_hex(bits), FLAT_PREFIX + variant)
     return None
 
@@ -348,15 +407,15 @@ def _hash_one(
     image: Image.Image,
     *,
     variant: str,
-    pdq_of: tuple[npt.NDArray[np.bool_], int],
+    pdq_of: Pdq,
     keep_flat_pdq: bool,
 ) -> list[Hash]:
-    """The image's PDQ (its bits and quality computed already: `pdq_of`), pHash and dHash."""
-    bits, quality = pdq_of
+    """The image's PDQ (computed already: `pdq_of`), pHash and dHash."""
+    bits, quality, found = pdq_of
     hashes = []
     if keep_flat_pdq or quality >= MIN_PDQ_QUALITY:
         hashes.append(Hash("pdq", _pdq_hex(bits), variant))
-    elif quality >= MIN_FLAT_PDQ_QUALITY:
+    elif _keeps_flat_pdq(quality, found, image):
         hashes.append(Hash("pdq", _pdq_hex(bits), FLAT_PREFIX + variant))
     return hashes + _small_hashes(image, variant=variant)
 

@@ -33,16 +33,30 @@ WHOLE_VARIANTS: Final = ORIENTATIONS + tuple(f"trimmed-{name}" for name in ORIEN
 # "tilt+5-inner"; see `regions`), rectangles found inside a candidate ("part-bands",
 # "part-cell1"; see `proposals`) and the picture with a block near its middle blanked
 # ("masked-tl"; see `masks`).
+# An enrolled picture brightened until its highlights clip, as a brightened re-upload's are
+# (PDQ only; see `fingerprinter.BRIGHTENED_GAIN`).
+BRIGHTENED_VARIANT: Final = "brightened"
 # A PDQ below the quality floor, kept for a flat picture, is marked "flat-" and matches only
 # within the tighter `flat_pdq` bits (`matching`): a candidate as it is ("flat-original",
-# "flat-trimmed-original"), and halves and blanked middles on both sides.
+# "flat-trimmed-original"), and halves, blanked middles and the brightened picture on both sides.
 FLAT_PREFIX: Final = "flat-"
 FLAT_VARIANTS: Final = tuple(
     FLAT_PREFIX + name
-    for name in ("original", "trimmed-original", *HALF_VARIANTS, *MASKED_VARIANTS)
+    for name in (
+        "original",
+        "trimmed-original",
+        *HALF_VARIANTS,
+        *MASKED_VARIANTS,
+        BRIGHTENED_VARIANT,
+    )
 )
 VARIANTS: Final = (
-    WHOLE_VARIANTS + REGION_VARIANTS + PROPOSAL_VARIANTS + MASKED_VARIANTS + FLAT_VARIANTS
+    WHOLE_VARIANTS
+    + REGION_VARIANTS
+    + PROPOSAL_VARIANTS
+    + MASKED_VARIANTS
+    + (BRIGHTENED_VARIANT,)
+    + FLAT_VARIANTS
 )
 
 
@@ -90,8 +104,8 @@ class Hash:
                 f"unknown variant {self.variant!r}; use an orientation "
                 f'({", ".join(ORIENTATIONS)}), one prefixed with "trimmed-", a region '
                 '(e.g. "win90-c", "cols70-l", "tilt+5-inner"), a candidate part ("part-bands", '
-                '"part-cell1", "part-inset1"), a blanked middle ("masked-tl", ...), a flat '
-                'PDQ ("flat-original", "flat-half-l", "flat-masked-tl", ...), '
+                '"part-cell1", "part-inset1"), a blanked middle ("masked-tl", ...), '
+                '"brightened", a flat PDQ ("flat-original", "flat-half-l", "flat-masked-tl", ...), '
                 'or a video frame ("f0012", "f0012:flip", "f0012:trimmed", "f0012:trimmed-flip")'
             )
 

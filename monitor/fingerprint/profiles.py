@@ -9,9 +9,9 @@ slack (max(pHash - phash, dHash - dhash), with the region thresholds for a regio
 matches at <= 0), and the closest unrelated pair with a flat picture's PDQ minus `flat_pdq`:
 
     profile   pdq  pHash+dHash  regions  flat  mild min/mean  hard min/mean  false  PDQ  slack  flat
-    strict     26         10+5      6+3     6    93.8%/99.3%    91.7%/98.1%      0  +14     +3   +32
-    standard   31         12+6      8+4     8    93.8%/99.4%    93.8%/98.8%      0   +9     +2   +30
-    loose      36         12+6      9+5    10    93.8%/99.4%    93.8%/98.8%      0   +4     +1   +28
+    strict     26         10+5      6+3     6    97.9%/99.8%    91.7%/98.1%      0  +14     +3   +26
+    standard   31         12+6      8+4     8   100.0%/100.0%   93.8%/98.8%      0   +9     +2   +24
+    loose      36         12+6      9+5    10   100.0%/100.0%   93.8%/98.8%      0   +4     +1   +22
 
 "loose" widens PDQ and the region pairs only: at whole-picture pHash+dHash 14+8 an earlier run
 made 10 false matches (slack margin -1). Region pairs at 12+6 made 5 false matches, 10+5 one,

@@ -66,7 +66,8 @@ def _tilt_name(degrees: int, kept: str) -> str:
 WINDOW_VARIANTS: Final = _window_names()
 TILT_VARIANTS: Final = tuple(_tilt_name(degrees, "inner") for degrees in TILTS)
 # The halves of a picture (left, right, top, bottom), hashed on both sides -- the enrolled picture
-# and every candidate -- from a copy scaled to fit `HALF_SIDE`: a sticker, a caption or a logo
+# and every candidate -- PDQ from a copy scaled to fit `HALF_SIDE`, pHash and dHash from small
+# grids of the whole (`half_hashes`): a sticker, a caption or a logo
 # drawn on one half leaves the other half as it was, so the candidate's clean half matches the
 # enrolled picture's. A half is exactly half a side, the smallest region the issue allows.
 HALF_VARIANTS: Final = ("half-l", "half-r", "half-t", "half-b")

@@ -17,7 +17,7 @@ import numpy as np
 from monitor.fingerprint import Hash, MatchSettings
 from monitor.fingerprint.hashes import WHOLE_VARIANTS, is_flat
 from monitor.fingerprint.matching import informative_dhash
-from monitor.fingerprint.regions import REGION_VARIANTS
+from monitor.fingerprint.regions import HALF_VARIANTS, REGION_VARIANTS
 from tests.bench.baselines import PlainHashes
 
 # Rows of candidate hashes compared at once: 32 rows x ~60,000 enrolled rows x 4 words.
@@ -119,24 +119,38 @@ def pair_slack(
     *,
     settings: MatchSettings,
 ) -> np.ndarray:
-    """How far each (candidate, item) is from matching through pHash+dHash: the smaller of the
-    slack against the item's whole-picture pairs (at `phash`/`dhash`) and against its region
-    pairs (at `region_phash`/`region_dhash`), as `MatchIndex` applies them; <= 0 matches."""
+    """How far each (candidate, item) is from matching through pHash+dHash: the smallest of the
+    slack against the item's whole-picture pairs (at `phash`/`dhash`), against its region pairs
+    and of each half against the item's same half (at `region_phash`/`region_dhash`), as
+    `MatchIndex` applies them; <= 0 matches."""
     shape = (len(candidates), len(enrolled))
+    whole = (settings.phash, settings.dhash)
+    region = (settings.region_phash, settings.region_dhash)
+    not_half = _not_in(HALF_VARIANTS)
+    kinds = [
+        (not_half, _not_in(REGION_VARIANTS), whole, False),
+        (not_half, lambda variant: variant in REGION_VARIANTS and not_half(variant), region, True),
+    ]
+    kinds += [(_only(half), _only(half), region, True) for half in HALF_VARIANTS]
     slacks = [
         _closest(
-            _pair_rows(candidates, informative_only=regions),
-            _pair_rows(enrolled, regions=regions, informative_only=regions),
+            _pair_rows(candidates, keep=candidate_keeps, informative_only=informative),
+            _pair_rows(enrolled, keep=enrolled_keeps, informative_only=informative),
             shape,
             distance=_slack(*thresholds),
         )
-        for regions, thresholds in (
-            (False, (settings.phash, settings.dhash)),
-            (True, (settings.region_phash, settings.region_dhash)),
-        )
+        for candidate_keeps, enrolled_keeps, thresholds, informative in kinds
     ]
-    closest: np.ndarray = np.minimum(*slacks)
+    closest: np.ndarray = np.minimum.reduce(slacks)
     return closest
+
+
+def _not_in(variants: Sequence[str]) -> Callable[[str], bool]:
+    return lambda variant: variant not in variants
+
+
+def _only(variant: str) -> Callable[[str], bool]:
+    return lambda other: other == variant
 
 
 def _slack(phash_threshold: int, dhash_threshold: int) -> Distance:
@@ -202,17 +216,17 @@ def _pdq_rows(
 def _pair_rows(
     pictures: Sequence[Sequence[Hash]],
     *,
-    regions: bool | None = None,
+    keep: Callable[[str], bool],
     informative_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(pHash, dHash) of the same variant, as MatchIndex pairs them; only the pairs of large
-    regions (`regions=True`), only the others (False), or all (None); with `informative_only`,
-    only pairs whose dHash is informative (`informative_dhash`), as for region pairs."""
+    """(pHash, dHash) of the same variant, as MatchIndex pairs them, of the variants `keep`
+    accepts; with `informative_only`, only pairs whose dHash is informative
+    (`informative_dhash`), as for region pairs."""
     rows = []
     for owner, hashes in enumerate(pictures):
         phashes: dict[str, list[str]] = {}
         for h in hashes:
-            if regions is not None and (h.variant in REGION_VARIANTS) != regions:
+            if not keep(h.variant):
                 continue
             if h.algorithm == "phash":
                 phashes.setdefault(h.variant, []).append(h.hex)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pdqhash
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 from monitor.errors import ImageDecodeError, ImageTooLargeError
 from monitor.fingerprint import (
@@ -28,8 +28,10 @@ from monitor.fingerprint.fingerprinter import (
     _part_scaled,
     _scaled_for_hashing,
 )
-from monitor.fingerprint.hashes import FLAT_VARIANTS
-from monitor.fingerprint.masks import MASKED_VARIANTS
+from monitor.fingerprint.hashes import BRIGHTENED_VARIANT, FLAT_VARIANTS
+from monitor.fingerprint.masks import MASKED_VARIANTS, masked_samples
+from monitor.fingerprint.pdq import samples as pdq_samples
+from monitor.fingerprint.pdq import samples_quality
 from monitor.fingerprint.regions import HALF_VARIANTS, REGION_VARIANTS
 from tests.bench.fingerprint_speed import TRANSFORMS, distractors, full_resolution, jpeg
 from tests.fingerprint.conftest import MAX_PIXELS, drawn_picture, encode
@@ -75,9 +77,9 @@ def test_enrolment_hashes_all_eight_orientations_and_large_regions() -> None:
     assert {h.algorithm for h in masked} == {"pdq"}
     flat = [h for h in hashes if h.variant in FLAT_VARIANTS]
     assert {h.algorithm for h in flat} <= {"pdq"}
-    regions = [
-        h for h in hashes if h.variant not in (*WHOLE_VARIANTS, *MASKED_VARIANTS, *FLAT_VARIANTS)
-    ]
+    assert [h.algorithm for h in hashes if h.variant.endswith(BRIGHTENED_VARIANT)] == ["pdq"]
+    others = (*WHOLE_VARIANTS, *MASKED_VARIANTS, *FLAT_VARIANTS, BRIGHTENED_VARIANT)
+    regions = [h for h in hashes if h.variant not in others]
     assert {h.variant for h in regions} <= set(REGION_VARIANTS)
     by_algorithm = {
         algorithm: [h for h in regions if h.algorithm == algorithm]
@@ -88,10 +90,9 @@ def test_enrolment_hashes_all_eight_orientations_and_large_regions() -> None:
         assert len({h.hex for h in found}) == len(found), algorithm
     # A region too flat for PDQ (quality < 60) is left out; most of a real picture is not.
     assert len(by_algorithm["pdq"]) >= 0.9 * len(REGION_VARIANTS)
-    # Halves are PDQ only; every other region has a pHash and dHash too.
-    small_variants = set(REGION_VARIANTS) - set(HALF_VARIANTS)
-    assert {h.variant for h in by_algorithm["phash"]} == small_variants
-    assert {h.variant for h in by_algorithm["dhash"]} == small_variants
+    # Every region and half has a pHash and dHash too.
+    assert {h.variant for h in by_algorithm["phash"]} == set(REGION_VARIANTS)
+    assert {h.variant for h in by_algorithm["dhash"]} == set(REGION_VARIANTS)
 
 
 def test_a_picture_with_a_border_is_also_hashed_trimmed() -> None:
@@ -224,8 +225,9 @@ def test_candidate_is_hashed_once_in_its_own_orientation() -> None:
         algorithms = sorted(h.algorithm for h in parts if h.variant == variant)
         assert algorithms in (["dhash", "pdq", "phash"], ["dhash", "phash"]), variant
     halves = [h for h in hashes if h.variant in HALF_VARIANTS]
-    assert [h.variant for h in halves] == list(HALF_VARIANTS)
-    assert {h.algorithm for h in halves} == {"pdq"}
+    for algorithm in ("pdq", "phash", "dhash"):
+        found = [h.variant for h in halves if h.algorithm == algorithm]
+        assert found == list(HALF_VARIANTS), algorithm
     assert [(h.algorithm, h.variant) for h in _whole(hashes)] == [
         ("pdq", "original"),
         ("phash", "original"),
@@ -276,10 +278,14 @@ def test_a_sticker_in_the_middle_is_not_found_through_a_half() -> None:
     enrolled = {
         h.variant: h.hex
         for h in fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
-        if h.variant in HALF_VARIANTS
+        if h.variant in HALF_VARIANTS and h.algorithm == "pdq"
     }
     candidate = fingerprint_candidate(covered, max_pixels=MAX_PIXELS)
-    distances = [hamming(h.hex, enrolled[h.variant]) for h in candidate if h.variant in enrolled]
+    distances = [
+        hamming(h.hex, enrolled[h.variant])
+        for h in candidate
+        if h.variant in enrolled and h.algorithm == "pdq"
+    ]
     assert len(distances) == 4
     assert min(distances) > MatchSettings().pdq
 
@@ -414,7 +420,8 @@ def test_a_candidate_below_pdq_quality_60_gets_only_flat_pdqs() -> None:
     enrolled = fingerprint_image(gradient, variants=True)
     pdq_variants = {h.variant for h in enrolled if h.algorithm == "pdq"}
     assert _algorithms(enrolled)["pdq"] == len(pdq_variants) >= 8
-    assert pdq_variants <= {*WHOLE_VARIANTS, *FLAT_VARIANTS}, "no region PDQ but flat ones"
+    kept = {*WHOLE_VARIANTS, *FLAT_VARIANTS, BRIGHTENED_VARIANT}
+    assert pdq_variants <= kept, "no region PDQ but flat ones"
     # Its regions keep pHash and dHash, which do not need structure the way PDQ does.
     region_phashes = {h.variant for h in enrolled if h.algorithm == "phash"} - set(WHOLE_VARIANTS)
     assert region_phashes
@@ -549,3 +556,94 @@ def test_a_letterboxed_logo_on_a_plain_background_is_found_inside_its_bars() -> 
     assert {h.algorithm for h in bars} == {"pdq", "phash", "dhash"}
     assert [match.item_id for match in index.match(bars)] == [0]
     assert [match.item_id for match in index.match(hashes)] == [0]
+
+
+def _pale_graphic(darkest: int) -> Image.Image:
+    """A small green logo on a near-white backdrop shaded from white down to `darkest` towards
+    one corner, as wallpapers and title cards are."""
+    rows, columns = np.mgrid[0:480, 0:720]
+    shade = np.clip(1 - np.hypot(columns - 200, rows - 400) / 500, 0, 1)
+    grey = (250 - (250 - darkest) * shade).astype(np.uint8)
+    picture = Image.fromarray(np.stack([grey] * 3, axis=-1))
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((330, 190, 410, 270), outline=(90, 180, 90), width=12)
+    draw.polygon([(320, 200), (320, 280), (380, 240)], fill=(90, 180, 90))
+    return picture
+
+
+def test_a_brightened_pale_graphic_is_found_through_the_brightened_pdq() -> None:
+    # Brightened by 30% its shading clips to white: the re-upload is the logo alone, far from
+    # the picture's own PDQ, and as flat as the enrolled picture brightened the same way.
+    picture = _pale_graphic(darkest=170)
+    enrolled = fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+    brightened = ImageEnhance.Brightness(picture).enhance(1.3)
+    hashes = fingerprint_candidate(encode(brightened, "JPEG"), max_pixels=MAX_PIXELS)
+
+    def found_by(variants: set[str]) -> list[int]:
+        kept = (IndexEntry("client", 0, h) for h in enrolled if h.variant in variants)
+        index = MatchIndex(kept, settings=MatchSettings())
+        whole = [h for h in hashes if h.variant in ("original", "flat-original")]
+        return [match.item_id for match in index.match(whole)]
+
+    assert found_by({BRIGHTENED_VARIANT, "flat-" + BRIGHTENED_VARIANT}) == [0]
+    assert found_by(set(WHOLE_VARIANTS)) == []
+    entries = (IndexEntry("client", 0, h) for h in enrolled)
+    everything = MatchIndex(entries, settings=MatchSettings())
+    assert [match.item_id for match in everything.match(hashes)] == [0]
+
+
+def test_a_sticker_over_a_pale_graphics_logo_is_found_through_its_smooth_blanked_middles() -> None:
+    # The blanked middles of a smooth backdrop have a PDQ quality under MIN_FLAT_PDQ_QUALITY
+    # (the quality counts only steps of 1% between neighbouring samples) and still vary by far
+    # more than a blank picture: they are kept.
+    picture = _pale_graphic(darkest=190)
+    found = pdq_samples(np.asarray(_scaled_for_hashing(picture)))
+    assert found is not None
+    blanked = masked_samples(found, _scaled_for_hashing(picture).size)
+    assert all(samples_quality(middle) < MIN_FLAT_PDQ_QUALITY for _name, middle in blanked)
+    index = _index({0: encode(picture, "PNG"), 1: encode(drawn_picture(7), "PNG")})
+    covered = picture.copy()
+    ImageDraw.Draw(covered).ellipse((315, 185, 415, 285), fill=(250, 200, 40))
+    hashes = fingerprint_candidate(encode(covered, "JPEG"), max_pixels=MAX_PIXELS)
+    middles = [h for h in hashes if h.variant in FLAT_VARIANTS and "masked" in h.variant]
+    assert [match.item_id for match in index.match(middles)] == [0]
+
+
+def _dark_wallpaper(seed: int) -> Image.Image:
+    """Soft green-yellow clouds on black, at most 40 levels bright: PDQ quality 0-2."""
+    clouds = np.random.default_rng(seed).random((5, 8, 3))
+    picture = Image.fromarray((clouds * 255).astype(np.uint8)).resize(
+        (800, 480), Image.Resampling.BICUBIC
+    )
+    dimmed = np.asarray(picture, dtype=np.float32) * (40 / 255) * np.array([0.6, 1.0, 0.4])
+    return Image.fromarray(dimmed.astype(np.uint8))
+
+
+def test_a_captioned_dark_wallpaper_is_found_through_its_clean_half_and_nothing_else() -> None:
+    # The caption is all its PDQs see; the upper half's pHash and dHash still match.
+    pictures = [_dark_wallpaper(seed) for seed in range(4)]
+    enrolled = {
+        number: fingerprint_enrolled(encode(picture, "PNG"), max_pixels=MAX_PIXELS)
+        for number, picture in enumerate(pictures)
+    }
+    halves_only = MatchIndex(
+        (
+            IndexEntry("client", number, h)
+            for number, hashes in enrolled.items()
+            for h in hashes
+            if h.variant in HALF_VARIANTS and h.algorithm != "pdq"
+        ),
+        settings=MatchSettings(),
+    )
+    everything = MatchIndex(
+        (IndexEntry("client", n, h) for n, hashes in enrolled.items() for h in hashes),
+        settings=MatchSettings(),
+    )
+    for number, picture in enumerate(pictures):
+        captioned = picture.copy()
+        ImageDraw.Draw(captioned).text(
+            (40, 300), "when the coffee finally kicks in", "white", ImageFont.load_default(44)
+        )
+        hashes = fingerprint_candidate(encode(captioned, "JPEG"), max_pixels=MAX_PIXELS)
+        assert [match.item_id for match in halves_only.match(hashes)] == [number]
+        assert [match.item_id for match in everything.match(hashes)] == [number]

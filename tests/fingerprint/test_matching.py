@@ -22,7 +22,7 @@ from monitor.fingerprint.matching import (
     MatchSettings,
     informative_dhash,
 )
-from monitor.fingerprint.regions import REGION_VARIANTS
+from monitor.fingerprint.regions import HALF_VARIANTS, REGION_VARIANTS
 
 SETTINGS = MatchSettings()
 
@@ -157,6 +157,33 @@ def test_a_region_pair_matches_only_within_the_tighter_region_thresholds(profile
     # The whole picture keeps its own, wider thresholds.
     whole = candidate("original", settings.phash, settings.dhash)
     assert index.match(whole) == [Match("alice", 1, "phash+dhash", settings.phash)]
+
+
+def test_a_halfs_pair_matches_the_same_half_only_within_the_region_thresholds() -> None:
+    enrolled = item_hashes(9, ("original", "half-l"))
+    index = MatchIndex(entries("alice", 1, enrolled), settings=SETTINGS)
+    phash, dhash = of(enrolled, "phash", "half-l").hex, of(enrolled, "dhash", "half-l").hex
+    assert informative_dhash(dhash)
+
+    def seen_as(variant: str, phash_flips: int = 0, dhash_flips: int = 0) -> list[Hash]:
+        return [
+            Hash("phash", flip_bits(phash, phash_flips), variant),
+            Hash("dhash", flip_bits(dhash, dhash_flips), variant),
+        ]
+
+    limits = (SETTINGS.region_phash, SETTINGS.region_dhash)
+    assert index.match(seen_as("half-l", *limits)) == [
+        Match("alice", 1, "phash+dhash", SETTINGS.region_phash)
+    ]
+    assert index.match(seen_as("half-l", limits[0] + 1, 0)) == []
+    assert index.match(seen_as("half-l", 0, limits[1] + 1)) == []
+    # The other half, the whole picture or a part of a candidate: not compared with a half.
+    for variant in ("half-r", "original", "part-bands"):
+        assert index.match(seen_as(variant)) == [], variant
+    # Nor is a candidate's half compared with an enrolled region or whole picture.
+    regions = [Hash(h.algorithm, h.hex, "win80-c") for h in seen_as("half-l")]
+    index = MatchIndex(entries("bob", 2, regions + seen_as("original")), settings=SETTINGS)
+    assert index.match(seen_as("half-l")) == []
 
 
 @pytest.mark.parametrize("set_bits", [0, 3, 7, 57, 64])
@@ -316,7 +343,7 @@ def reference_matches(
             key = (entry.client_id, entry.item_id, entry.hash.variant)
             dhashes.setdefault(key, []).append(entry.hash.hex)
     query_pairs = [
-        (query_phash.hex, query_dhash.hex)
+        (query_phash.hex, query_dhash.hex, query_phash.variant)
         for query_phash in candidate
         for query_dhash in candidate
         if (query_phash.algorithm, query_dhash.algorithm) == ("phash", "dhash")
@@ -325,7 +352,11 @@ def reference_matches(
     for phash in (e for e in entries if e.hash.algorithm == "phash"):
         same_entry = (phash.client_id, phash.item_id, phash.hash.variant)
         for dhash in dhashes.get(same_entry, []):
-            for query_phash, query_dhash in query_pairs:
+            for query_phash, query_dhash, query_variant in query_pairs:
+                # A half's pair meets only the same half's; every other pair, no half's.
+                halves = (phash.hash.variant in HALF_VARIANTS, query_variant in HALF_VARIANTS)
+                if halves != (False, False) and phash.hash.variant != query_variant:
+                    continue
                 phash_distance = hamming(phash.hash.hex, query_phash)
                 dhash_distance = hamming(dhash, query_dhash)
                 if phash.hash.variant in REGION_VARIANTS:
@@ -383,10 +414,16 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
             hashes += [Hash("dhash", flat, regions[4])] if number % 3 else []
         if number % 5 == 1:
             hashes.append(Hash("pdq", random_hex(rng, 256), "flat-half-l"))
+        # Halves' pairs, matched against the same half only.
+        hashes += [
+            Hash(algorithm, random_hex(rng, 64), half)
+            for half in HALF_VARIANTS[: number % 3]
+            for algorithm in ("phash", "dhash")
+        ]
         catalogue += entries(client, item, hashes)
     groups: dict[tuple[str, int, str], list[Hash]] = {}
     for entry in catalogue:
-        if entry.hash.variant in (*variants, *regions[4:], "flat-half-l"):
+        if entry.hash.variant in (*variants, *regions[4:], "flat-half-l", *HALF_VARIANTS):
             groups.setdefault((entry.client_id, entry.item_id, entry.hash.variant), []).append(
                 entry.hash
             )
@@ -400,12 +437,12 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
                 bits = rng.randint(0, 45 if enrolled.algorithm == "pdq" else 16)
                 # A third of the PDQs are a flat candidate's ("flat-original").
                 flat = enrolled.algorithm == "pdq" and rng.random() < 1 / 3
+                variant = "flat-original" if flat else "original"
+                if enrolled.variant in HALF_VARIANTS:
+                    # A half's pair seen as the same half, the other half or the whole.
+                    variant = rng.choice((enrolled.variant, enrolled.variant, "half-r", "original"))
                 candidate.append(
-                    Hash(
-                        enrolled.algorithm,
-                        flip_bits(enrolled.hex, bits, seed=bits),
-                        "flat-original" if flat else "original",
-                    )
+                    Hash(enrolled.algorithm, flip_bits(enrolled.hex, bits, seed=bits), variant)
                 )
         candidates.append(candidate)
     candidates += [item_hashes(rng.randrange(10**9), variants[:2]) for _ in range(20)]
@@ -431,23 +468,28 @@ def planted_catalogue(seed: int) -> tuple[list[IndexEntry], list[list[Hash]]]:
 def test_index_answers_exactly_what_the_rule_says(settings: MatchSettings) -> None:
     catalogue, candidates = planted_catalogue(12)
     index = MatchIndex(catalogue, settings=settings)
+    halves = [entry for entry in catalogue if entry.hash.variant in HALF_VARIANTS]
     matched = 0
     through_pairs = 0
+    through_halves = 0
     for candidate in candidates:
         expected = reference_matches(catalogue, candidate, settings)
         assert index.match(candidate) == expected
         matched += bool(expected)
         through_pairs += sum(m.algorithm == "phash+dhash" for m in expected)
+        through_halves += bool(reference_matches(halves, candidate, settings))
     # The planted copies are found, through both halves of the rule: not only misses agree.
     if settings.pdq:
         assert matched >= 40
     if settings.phash >= 8 and settings.pdq <= 31:
         assert through_pairs >= 10
+    if settings.region_phash >= 4:
+        assert through_halves >= 3
 
 
 def test_a_rebuilt_index_without_an_item_no_longer_finds_it() -> None:
     catalogue, candidates = planted_catalogue(13)
-    gone = ("bob", 4)
+    gone = ("bob", 13)
     remaining = [e for e in catalogue if (e.client_id, e.item_id) != gone]
     before = MatchIndex(catalogue, settings=SETTINGS)
     after = MatchIndex(remaining, settings=SETTINGS)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.fingerprint import fingerprint_candidate, fingerprint_enrolled, hamming
+from monitor.fingerprint.hashes import BRIGHTENED_VARIANT
 from tests.fingerprint.conftest import MAX_PIXELS
 
 CLOSE_TO_REFERENCE = 12
@@ -54,7 +55,12 @@ def test_bridge_orientations_match_our_enrolled_variants(reference_dir: Path) ->
     ours = {h.variant: h.hex for h in enrolled if h.algorithm == "pdq"}
     for name, variant in BRIDGE_VARIANTS.items():
         assert hamming(ours[variant], expected[name]) <= CLOSE_TO_REFERENCE, (name, variant)
-        others = [hamming(hex_, expected[name]) for v, hex_ in ours.items() if v != variant]
+        # (The picture brightened is near the original: it is the same orientation.)
+        others = [
+            hamming(hex_, expected[name])
+            for v, hex_ in ours.items()
+            if v not in (variant, BRIGHTENED_VARIANT)
+        ]
         assert min(others) > 31, (name, "also close to another orientation")
 
 
