@@ -289,9 +289,9 @@ def _hits(found_by_query: list[Neighbours], *, whole_too: bool) -> list[tuple[in
 
 
 class _PairSet:
-    """pHash/dHash pairs of one kind (whole pictures, or large regions) and their thresholds:
-    pHashes in a `HammingIndex` under their pair's row, each hit confirmed by its dHash.
-    `informative_only` leaves out pairs, stored or searched, whose dHash says little
+    """pHash/dHash pairs of one kind (whole pictures, large regions, or one half) and their
+    thresholds: pHashes in a `HammingIndex` under their pair's row, each hit confirmed by its
+    dHash. `informative_only` leaves out pairs, stored or searched, whose dHash says little
     (`informative_dhash`)."""
 
     def __init__(
