@@ -42,9 +42,15 @@ from PIL import Image
 
 from monitor.fingerprint.decode import decode_image
 from monitor.fingerprint.half_hashes import half_small_hashes
-from monitor.fingerprint.hashes import BRIGHTENED_VARIANT, FLAT_PREFIX, ORIENTATIONS, Hash
+from monitor.fingerprint.hashes import (
+    BRIGHTENED_VARIANT,
+    FLAT_PREFIX,
+    ORIENTATIONS,
+    Hash,
+    bits_hex,
+)
 from monitor.fingerprint.masks import masked_samples
-from monitor.fingerprint.pdq import hash_samples, samples, samples_quality
+from monitor.fingerprint.pdq import hash_samples, pdq_with_samples, samples, samples_quality
 from monitor.fingerprint.proposals import picture_proposals, snap_box
 from monitor.fingerprint.regions import (
     HALF_SIDE,
@@ -134,15 +140,6 @@ def _reference_pdq(rgb: npt.NDArray[np.uint8]) -> Pdq:
     return bits.astype(np.bool_), int(quality), None
 
 
-def _samples_pdq(rgb: npt.NDArray[np.uint8]) -> Pdq:
-    """The same bits as the reference on every picture of quality 60 or more (`pdq`), faster,
-    with the samples they were computed from."""
-    found = samples(rgb)
-    if found is None:
-        return np.zeros(256, dtype=np.bool_), 0, None
-    return (*hash_samples(found), found)
-
-
 def fingerprint_enrolled(data: bytes, *, max_pixels: int) -> tuple[Hash, ...]:
     """All hashes of an image to watch for: PDQ, pHash and dHash of each of its 8 orientations,
     of its large regions (crops, strips, tilts; see `regions`) and of its four halves, and PDQ
@@ -193,7 +190,7 @@ def fingerprint_image(image: Image.Image, *, variants: bool) -> tuple[Hash, ...]
     # other hash-sharing tools compute them; a candidate's are the same bits (for every PDQ it
     # keeps) in a quarter of the time. Blanked middles (`masks`) have no reference: both sides
     # compute them from `pdq.samples`.
-    compute_pdq = _reference_pdq if variants else _samples_pdq
+    compute_pdq = _reference_pdq if variants else pdq_with_samples
     # The samples of the picture as it is serve the blanked middles on both sides, and a
     # candidate's own PDQ (computed from them once instead of twice).
     scaled_samples = samples(np.asarray(scaled))
@@ -339,9 +336,9 @@ def _masked_pdqs(
     for name, blanked in masked_samples(found, size):
         bits, quality = hash_samples(blanked)
         if own_quality >= floor and quality >= floor:
-            hashes.append(Hash("pdq", _pdq_hex(bits), name))
+            hashes.append(Hash("pdq", bits_hex(bits), name))
         elif _keeps_flat_pdq(quality, blanked):
-            hashes.append(Hash("pdq", _pdq_hex(bits), FLAT_PREFIX + name))
+            hashes.append(Hash("pdq", bits_hex(bits), FLAT_PREFIX + name))
     return tuple(hashes)
 
 
@@ -351,9 +348,9 @@ def _brightened_pdq(scaled: Image.Image) -> Hash | None:
     rgb = np.ascontiguousarray(lifted.round().astype(np.uint8))
     bits, quality, _none = _reference_pdq(rgb)
     if quality >= MIN_PDQ_QUALITY:
-        return Hash("pdq", _pdq_hex(bits), BRIGHTENED_VARIANT)
+        return Hash("pdq", bits_hex(bits), BRIGHTENED_VARIANT)
     if _keeps_flat_pdq(quality, None, rgb):
-        return Hash("pdq", _pdq_hex(bits), FLAT_PREFIX + BRIGHTENED_VARIANT)
+        return Hash("pdq", bits_hex(bits), FLAT_PREFIX + BRIGHTENED_VARIANT)
     return None
 
 
@@ -380,14 +377,10 @@ def _region_pdq(
     pixels = np.asarray(region)
     bits, quality, found = pdq(pixels)
     if quality >= floor:
-        return Hash("pdq", _pdq_hex(bits), variant)
+        return Hash("pdq", bits_hex(bits), variant)
     if keep_flat and _keeps_flat_pdq(quality, found, pixels):
-        return Hash("pdq", _pdq_hex(bits), FLAT_PREFIX + variant)
+        return Hash("pdq", bits_hex(bits), FLAT_PREFIX + variant)
     return None
-
-
-def _pdq_hex(bits: npt.NDArray[np.bool_]) -> str:
-    return np.packbits(bits).tobytes().hex()
 
 
 def _scale_box(
@@ -414,9 +407,9 @@ def _hash_one(
     bits, quality, found = pdq_of
     hashes = []
     if keep_flat_pdq or quality >= MIN_PDQ_QUALITY:
-        hashes.append(Hash("pdq", _pdq_hex(bits), variant))
+        hashes.append(Hash("pdq", bits_hex(bits), variant))
     elif _keeps_flat_pdq(quality, found, image):
-        hashes.append(Hash("pdq", _pdq_hex(bits), FLAT_PREFIX + variant))
+        hashes.append(Hash("pdq", bits_hex(bits), FLAT_PREFIX + variant))
     return hashes + _small_hashes(image, variant=variant)
 
 

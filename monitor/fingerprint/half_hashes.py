@@ -18,7 +18,7 @@ import numpy.typing as npt
 import scipy.fft  # type: ignore[import-untyped]
 from PIL import Image
 
-from monitor.fingerprint.hashes import Hash
+from monitor.fingerprint.hashes import Hash, bits_hex
 from monitor.fingerprint.regions import HALF_VARIANTS
 
 _SAMPLES: Final = 64  # PDQ's samples per side
@@ -52,8 +52,8 @@ def half_small_hashes(
         for_phash, for_dhash = grids[name]
         if float(for_phash.std()) < min_deviation:
             continue
-        hashes.append(Hash("phash", _hex(_phash_bits(for_phash)), name))
-        hashes.append(Hash("dhash", _hex(for_dhash[:, 1:] > for_dhash[:, :-1]), name))
+        hashes.append(Hash("phash", bits_hex(_phash_bits(for_phash)), name))
+        hashes.append(Hash("dhash", bits_hex(for_dhash[:, 1:] > for_dhash[:, :-1]), name))
     return hashes
 
 
@@ -76,7 +76,3 @@ def _phash_bits(grid: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     low = coefficients[:_PHASH_KEPT, :_PHASH_KEPT]
     bits: npt.NDArray[np.bool_] = low > np.median(low)
     return bits
-
-
-def _hex(bits: npt.NDArray[np.bool_]) -> str:
-    return np.packbits(bits.ravel()).tobytes().hex()

@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 from monitor.fingerprint.masks import MASKED_VARIANTS
 from monitor.fingerprint.proposals import PROPOSAL_VARIANTS
 from monitor.fingerprint.regions import HALF_VARIANTS, REGION_VARIANTS
@@ -108,6 +111,12 @@ class Hash:
                 '"brightened", a flat PDQ ("flat-original", "flat-half-l", "flat-masked-tl", ...), '
                 'or a video frame ("f0012", "f0012:flip", "f0012:trimmed", "f0012:trimmed-flip")'
             )
+
+
+def bits_hex(bits: npt.NDArray[np.bool_]) -> str:
+    """Hex of a hash's bits, first bit highest (rows one after another for a 2-D array): the
+    form `Hash` stores, as `str(imagehash...)` and PDQ hash-sharing tools write it."""
+    return np.packbits(bits).tobytes().hex()
 
 
 def hamming(a_hex: str, b_hex: str) -> int:

@@ -47,10 +47,18 @@ _DCT: Final = (
 def pdq(rgb: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], int]:
     """The PDQ bits (256, in `pdqhash.compute`'s order) and quality (0-100) of an RGB array of
     shape (height, width, 3)."""
+    bits, quality, _found = pdq_with_samples(rgb)
+    return bits, quality
+
+
+def pdq_with_samples(
+    rgb: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.bool_], int, npt.NDArray[np.float32] | None]:
+    """`pdq`, and the 64x64 samples it hashed (None for a picture too small for PDQ)."""
     found = samples(rgb)
     if found is None:
-        return np.zeros(256, dtype=np.bool_), 0
-    return hash_samples(found)
+        return np.zeros(256, dtype=np.bool_), 0, None
+    return (*hash_samples(found), found)
 
 
 def samples(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:

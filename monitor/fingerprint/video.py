@@ -29,7 +29,7 @@ from PIL import Image
 
 from monitor.errors import VideoDecodeError
 from monitor.fingerprint.fingerprinter import MIN_GREY_DEVIATION, MIN_PDQ_QUALITY
-from monitor.fingerprint.hashes import FRAME_VARIANT, Hash, hamming
+from monitor.fingerprint.hashes import FRAME_VARIANT, Hash, bits_hex, hamming
 from monitor.fingerprint.matching import PDQ_MATCH, MatchIndex
 from monitor.fingerprint.pdq import pdq
 from monitor.fingerprint.trim import border_box
@@ -187,7 +187,7 @@ def _whole_picture(picture: Image.Image, *, suffix: str) -> _FrameHashes:
     bits, quality = pdq(np.asarray(picture.convert("RGB")))
     hashes: _FrameHashes = []
     if quality >= MIN_PDQ_QUALITY:
-        hashes.append((suffix, "pdq", np.packbits(bits).tobytes().hex()))
+        hashes.append((suffix, "pdq", bits_hex(bits)))
     grey = picture.convert("L")
     thumbnail = np.asarray(grey.resize((64, 64), Image.Resampling.BOX), dtype=np.float32)
     if float(thumbnail.std()) >= MIN_GREY_DEVIATION:
